@@ -11,3 +11,4 @@ export * from "./error_code.ts";
 export * from "./errors.ts";
 export * from "./byte_writer.ts";
 export * from "./frame/mod.ts";
+export * from "./priority/mod.ts";
