@@ -12,3 +12,4 @@ export * from "./errors.ts";
 export * from "./byte_writer.ts";
 export * from "./frame/mod.ts";
 export * from "./priority/mod.ts";
+export * from "./hpack/mod.ts";
