@@ -1,0 +1,456 @@
+/**
+ * The gRPC server: routes exchanges to typed handlers for the four call
+ * kinds, with interceptors, deadlines, compression negotiation, size limits
+ * and Trailers-Only responses for calls that fail before sending a message.
+ *
+ * @module
+ */
+
+import { Cause, Clock, Deferred, Effect, Exit, Queue, Stream } from "effect";
+import {
+  CONTENT_TYPE,
+  header,
+  isGrpcContentType,
+  isGrpcProtoContentType,
+  writeStatus,
+} from "./_grpc_headers.ts";
+import { Code } from "./code.ts";
+import { collectMessages, decodeMessages, encodeMessage } from "./codec.ts";
+import { type Compression, type CompressionRegistry, defaultCompressions } from "./compression.ts";
+import { CurrentDeadline, parseTimeout } from "./deadline.ts";
+import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
+import type { Field, ServerHandler, ServerRequest, ServerResponse } from "./exchange.ts";
+import { Metadata } from "./metadata.ts";
+import type { MethodDescriptor, ServiceDescriptor, ServiceSpec } from "./service.ts";
+import { RpcError } from "./status.ts";
+
+/**
+ * What a handler knows about its call and can set on the response. Response
+ * headers can be changed until the first message is sent; trailers until the
+ * handler ends.
+ */
+export interface ServerCallContext {
+  /** The method being called. */
+  readonly method: MethodDescriptor;
+  /** The request's `:authority`. */
+  readonly authority: string;
+  /** Custom metadata the client sent. */
+  readonly requestMetadata: Metadata;
+  /** Custom metadata sent as response headers (initial metadata). */
+  readonly responseHeaders: Metadata;
+  /** Custom metadata sent in the trailers. */
+  readonly responseTrailers: Metadata;
+  /** Absolute deadline in epoch ms (Effect `Clock`), if the client set one. */
+  readonly deadline: number | undefined;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  /** Whether the most recently received request message was compressed. */
+  readonly requestCompressed: boolean;
+  /** The encoding used for compressed response messages (identity when none was negotiated). */
+  readonly responseCompression: Compression;
+  /**
+   * Turns compression of the following response messages on or off. When on
+   * and no encoding was negotiated yet, the first codec the client accepts is
+   * chosen (before the headers are sent).
+   */
+  setCompression(enabled: boolean): void;
+}
+
+/** A unary handler: one request, one response. */
+export type UnaryHandler<I, O> = (request: I, ctx: ServerCallContext) => Effect.Effect<O, unknown>;
+/** A server-streaming handler: one request, a stream of responses. */
+export type ServerStreamingHandler<I, O> = (
+  request: I,
+  ctx: ServerCallContext,
+) => Stream.Stream<O, unknown>;
+/** A client-streaming handler: a request stream, one response. */
+export type ClientStreamingHandler<I, O> = (
+  requests: Stream.Stream<I, RpcError>,
+  ctx: ServerCallContext,
+) => Effect.Effect<O, unknown>;
+/** A bidirectional-streaming handler. */
+export type BidiStreamingHandler<I, O> = (
+  requests: Stream.Stream<I, RpcError>,
+  ctx: ServerCallContext,
+) => Stream.Stream<O, unknown>;
+
+/** The handler type for a method spec. */
+export type HandlerFor<M> = M extends { kind: "unary"; input: infer I; output: infer O }
+  ? UnaryHandler<I, O>
+  : M extends { kind: "server_streaming"; input: infer I; output: infer O }
+    ? ServerStreamingHandler<I, O>
+  : M extends { kind: "client_streaming"; input: infer I; output: infer O }
+    ? ClientStreamingHandler<I, O>
+  : M extends { kind: "bidi_streaming"; input: infer I; output: infer O }
+    ? BidiStreamingHandler<I, O>
+  : never;
+
+/**
+ * Handlers for a service, by method name. Methods left out answer
+ * UNIMPLEMENTED.
+ */
+export type ServiceHandlers<S extends ServiceSpec> = { readonly [K in keyof S]?: HandlerFor<S[K]> };
+
+/** A service bound to its handlers, ready for {@link makeServer}. */
+export interface ServiceImplementation {
+  /** The service. */
+  readonly service: ServiceDescriptor;
+  /** Its handlers by method name. */
+  // deno-lint-ignore no-explicit-any
+  readonly handlers: { readonly [method: string]: ((...args: any[]) => unknown) | undefined };
+}
+
+/**
+ * Binds typed handlers to a service.
+ *
+ * @typeParam S The service spec.
+ * @param service The service descriptor.
+ * @param handlers Handlers by method name.
+ * @returns The implementation.
+ */
+export function implement<S extends ServiceSpec>(
+  service: ServiceDescriptor<S>,
+  handlers: ServiceHandlers<S>,
+): ServiceImplementation {
+  return {
+    service: service as unknown as ServiceDescriptor,
+    handlers: handlers as ServiceImplementation["handlers"],
+  };
+}
+
+/**
+ * Middleware around every call: `next` runs the handler to completion
+ * (including streaming all responses). Fail to reject the call (e.g. auth
+ * from `ctx.requestMetadata`), time it for metrics, log it. Interceptors run in
+ * order: the first is outermost.
+ */
+export type ServerInterceptor = (
+  ctx: ServerCallContext,
+  next: Effect.Effect<void, RpcError>,
+) => Effect.Effect<void, RpcError>;
+
+/** Options of {@link makeServer}. */
+export interface ServerOptions {
+  /** Interceptors, outermost first. */
+  readonly interceptors?: readonly ServerInterceptor[];
+  /** Supported encodings (default gzip, deflate). Register `br` here. */
+  readonly compressions?: CompressionRegistry;
+  /**
+   * Encodings to compress responses with, most preferred first, used when
+   * the client accepts one (e.g. `["br", "gzip"]`). Default none.
+   */
+  readonly sendCompression?: readonly string[];
+  /** Messages smaller than this are not compressed. Default 0. */
+  readonly compressMinBytes?: number;
+  /** Largest request message accepted. Default 4 MiB. */
+  readonly maxReceiveMessageBytes?: number;
+  /** Largest response message sent. Default unlimited (2^31 - 1). */
+  readonly maxSendMessageBytes?: number;
+  /**
+   * Reject requests without `te: trailers` (grpc doc/PROTOCOL-HTTP2.md
+   * requires it to detect proxies that drop trailers). Default true.
+   */
+  readonly requireTeTrailers?: boolean;
+  /** Response messages buffered per call before the handler waits. Default 16. */
+  readonly highWaterMark?: number;
+}
+
+const MAX_INT32 = 0x7fffffff;
+
+function trailersOnly(error: RpcError, extra: Field[] = []): ServerResponse {
+  const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, ...extra];
+  writeStatus(headers, error.code, error.message, error, error.metadata);
+  return { status: 200, headers };
+}
+
+/**
+ * Builds the server side of gRPC over a {@link ServerHandler}: give the
+ * result to an HTTP/2 server from `net/`, or to `makeInMemoryTransport`.
+ * Unknown services or methods answer UNIMPLEMENTED; non-POST requests 405;
+ * non-gRPC content types 415 (grpc doc/PROTOCOL-HTTP2.md); a handler defect
+ * answers INTERNAL for that call only.
+ *
+ * @param services The service implementations.
+ * @param options Limits, compression and interceptors.
+ * @returns The exchange handler.
+ */
+export function makeServer(
+  services: readonly ServiceImplementation[],
+  options: ServerOptions = {},
+): ServerHandler {
+  const routes = new Map<string, { method: MethodDescriptor; handler: unknown }>();
+  for (const impl of services) {
+    for (const method of Object.values(impl.service.methods) as MethodDescriptor[]) {
+      const handler = impl.handlers[method.name];
+      if (handler !== undefined) routes.set(method.path, { method, handler });
+    }
+  }
+  const registry = options.compressions ?? defaultCompressions;
+  const sendPrefs = options.sendCompression ?? [];
+  const maxReceive = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
+  const maxSend = options.maxSendMessageBytes ?? MAX_INT32;
+  const requireTe = options.requireTeTrailers ?? true;
+  const hwm = Math.max(1, options.highWaterMark ?? 16);
+  const interceptors = options.interceptors ?? [];
+  const acceptHeader: Field = { name: "grpc-accept-encoding", value: registry.acceptEncoding };
+
+  return (request: ServerRequest) =>
+    Effect.gen(function* () {
+      if (request.method !== "POST") {
+        return { status: 405, headers: [{ name: "allow", value: "POST" }] };
+      }
+      const contentType = header(request.headers, "content-type");
+      if (!isGrpcContentType(contentType)) {
+        return { status: 415, headers: [{ name: "accept", value: CONTENT_TYPE }] };
+      }
+      if (!isGrpcProtoContentType(contentType)) {
+        return trailersOnly(
+          new RpcError({
+            code: Code.INTERNAL,
+            message: `Content-type "${contentType}" is not supported: only protobuf is`,
+          }),
+        );
+      }
+      if (requireTe && header(request.headers, "te") !== "trailers") {
+        return trailersOnly(
+          new RpcError({ code: Code.INTERNAL, message: 'Request lacks "te: trailers"' }),
+        );
+      }
+      const route = routes.get(request.path);
+      if (route === undefined) {
+        return trailersOnly(
+          new RpcError({
+            code: Code.UNIMPLEMENTED,
+            message: `Method "${request.path}" is not implemented`,
+          }),
+        );
+      }
+      let requestCompression: Compression;
+      try {
+        requestCompression = registry.resolve(header(request.headers, "grpc-encoding"));
+      } catch (e) {
+        return trailersOnly(RpcError.from(e), [acceptHeader]);
+      }
+      const peerAccept = header(request.headers, "grpc-accept-encoding");
+      const timeoutHeader = header(request.headers, "grpc-timeout");
+      const timeout = timeoutHeader === undefined ? undefined : parseTimeout(timeoutHeader);
+      if (timeoutHeader !== undefined && timeout === undefined) {
+        return trailersOnly(
+          new RpcError({
+            code: Code.INTERNAL,
+            message: `Malformed grpc-timeout "${timeoutHeader}"`,
+          }),
+        );
+      }
+      if (timeout === 0) {
+        // Already expired on arrival: do not run the handler at all.
+        return trailersOnly(
+          new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
+        );
+      }
+      const now = yield* Clock.currentTimeMillis;
+      const deadline = timeout === undefined ? undefined : now + timeout;
+
+      // Prefer answering in the client's own encoding when it compressed its request.
+      let responseCompression = requestCompression.name !== "identity"
+        ? requestCompression
+        : registry.negotiate(sendPrefs, peerAccept);
+      let compressOn = sendPrefs.length > 0 && responseCompression.name !== "identity";
+      let headersSent = false;
+      let requestCompressed = false;
+
+      const ctx: ServerCallContext = {
+        method: route.method,
+        authority: request.authority,
+        requestMetadata: Metadata.fromHeaders(request.headers),
+        responseHeaders: new Metadata(),
+        responseTrailers: new Metadata(),
+        deadline,
+        signal: request.signal,
+        get requestCompressed() {
+          return requestCompressed;
+        },
+        get responseCompression() {
+          return responseCompression;
+        },
+        setCompression(enabled: boolean) {
+          compressOn = enabled;
+          if (enabled && responseCompression.name === "identity" && !headersSent) {
+            const prefs = registry.codecs.map((c) => c.name);
+            responseCompression = registry.negotiate(prefs, peerAccept);
+          }
+        },
+      };
+
+      const method = route.method;
+      const encode = (value: unknown): Uint8Array =>
+        encodeMessage(value, method.output, {
+          compression: responseCompression,
+          compress: compressOn,
+          maxSendBytes: maxSend,
+          compressMinBytes: options.compressMinBytes,
+        });
+
+      const requests = decodeMessages(request.body, method.input, {
+        compression: requestCompression,
+        maxReceiveBytes: maxReceive,
+      }).pipe(
+        Stream.map((r) => {
+          requestCompressed = r.compressed;
+          return r.value;
+        }),
+        Stream.mapError((e) => RpcError.from(e, Code.INTERNAL)),
+      );
+
+      const single = collectMessages(request.body, method.input, {
+        compression: requestCompression,
+        maxReceiveBytes: maxReceive,
+      }).pipe(
+        Effect.mapError((e) => RpcError.from(e, Code.INTERNAL)),
+        Effect.flatMap((list) => {
+          if (list.length === 1) {
+            requestCompressed = list[0].compressed;
+            return Effect.succeed(list[0].value);
+          }
+          return Effect.fail(
+            new RpcError({
+              code: Code.INTERNAL,
+              message: list.length === 0
+                ? "Unary request ended without a message"
+                : "Unary request has more than one message",
+            }),
+          );
+        }),
+      );
+
+      const asRpc = (e: unknown) => RpcError.from(e);
+      const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
+      const wrap = (body: Effect.Effect<void, RpcError>) => {
+        let call = body;
+        for (let i = interceptors.length - 1; i >= 0; i--) call = interceptors[i](ctx, call);
+        if (deadline !== undefined) {
+          call = call.pipe(
+            Effect.timeoutOrElse({
+              duration: Math.max(0, deadline - now),
+              orElse: () =>
+                Effect.fail(
+                  new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
+                ),
+            }),
+          );
+        }
+        return call.pipe(Effect.provideService(CurrentDeadline, deadline), Effect.exit);
+      };
+      const statusFields = (exit: Exit.Exit<void, RpcError>): Field[] => {
+        let error: RpcError | undefined;
+        if (Exit.isFailure(exit)) {
+          const failure = exit.cause.reasons.find(Cause.isFailReason);
+          error = failure !== undefined ? failure.error : new RpcError({
+            code: Code.INTERNAL,
+            message: "Internal server error",
+            cause: Cause.squash(exit.cause),
+          });
+        }
+        const fields: Field[] = [];
+        writeStatus(
+          fields,
+          error?.code ?? Code.OK,
+          error?.message ?? "",
+          error,
+          error === undefined ? ctx.responseTrailers : ctx.responseTrailers.merge(error.metadata),
+        );
+        return fields;
+      };
+      const trailersOnlyResponse = (fields: Field[]): ServerResponse => {
+        const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
+        ctx.responseHeaders.writeTo(headers);
+        for (const f of fields) headers.push(f);
+        return { status: 200, headers };
+      };
+      const responseHeaders = (): Field[] => {
+        const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
+        if (responseCompression.name !== "identity") {
+          headers.push({ name: "grpc-encoding", value: responseCompression.name });
+        }
+        headers.push(acceptHeader);
+        ctx.responseHeaders.writeTo(headers);
+        return headers;
+      };
+
+      if (method.kind === "unary" || method.kind === "client_streaming") {
+        // One response message: run the call inline, no fiber and no queue (the hot path).
+        let response: Uint8Array | undefined;
+        const respond = (value: unknown) =>
+          Effect.try({ try: () => encode(value), catch: (e) => RpcError.from(e, Code.INTERNAL) })
+            .pipe(Effect.map((bytes) => void (response = bytes)));
+        const input = method.kind === "unary" ? single : Effect.succeed(requests);
+        const exit = yield* wrap(
+          input.pipe(
+            Effect.flatMap((req) =>
+              (handler(req, ctx) as Effect.Effect<unknown, unknown>).pipe(Effect.mapError(asRpc))
+            ),
+            Effect.flatMap(respond),
+          ),
+        );
+        const fields = statusFields(exit);
+        if (Exit.isFailure(exit) || response === undefined) return trailersOnlyResponse(fields);
+        headersSent = true;
+        return {
+          status: 200,
+          headers: responseHeaders(),
+          body: Stream.succeed(response),
+          trailers: Effect.succeed(fields),
+        };
+      }
+
+      // Streaming responses: the handler runs in its own fiber and hands messages over a
+      // bounded queue, so a slow reader slows the handler down (backpressure).
+      const out = yield* Queue.bounded<Uint8Array, Cause.Done>(hwm);
+      const ready = yield* Deferred.make<void>();
+      const trailers = yield* Deferred.make<ReadonlyArray<Field>>();
+      const send = (value: unknown): Effect.Effect<void, RpcError> =>
+        Effect.suspend(() => {
+          let bytes: Uint8Array;
+          try {
+            bytes = encode(value);
+          } catch (e) {
+            return Effect.fail(RpcError.from(e, Code.INTERNAL));
+          }
+          if (!headersSent) {
+            headersSent = true;
+            return Deferred.succeed(ready, undefined).pipe(Effect.andThen(Queue.offer(out, bytes)));
+          }
+          return Queue.offer(out, bytes);
+        });
+      const responses = method.kind === "server_streaming"
+        ? single.pipe(
+          Effect.map((req) => handler(req, ctx) as Stream.Stream<unknown, unknown>),
+        )
+        : Effect.sync(() => handler(requests, ctx) as Stream.Stream<unknown, unknown>);
+      const run = wrap(
+        responses.pipe(
+          Effect.flatMap((stream) => Stream.runForEach(Stream.mapError(stream, asRpc), send)),
+        ),
+      ).pipe(
+        Effect.flatMap((exit) =>
+          Deferred.succeed(trailers, statusFields(exit)).pipe(
+            Effect.andThen(Queue.end(out)),
+            Effect.andThen(Deferred.succeed(ready, undefined)),
+          )
+        ),
+      );
+      yield* Effect.forkScoped(run);
+      yield* Deferred.await(ready);
+
+      if (!headersSent) {
+        // The call ended before its first message: answer Trailers-Only.
+        return trailersOnlyResponse([...(yield* Deferred.await(trailers))]);
+      }
+      return {
+        status: 200,
+        headers: responseHeaders(),
+        body: Stream.fromQueue(out),
+        trailers: Deferred.await(trailers),
+      };
+    });
+}

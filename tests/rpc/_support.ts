@@ -1,0 +1,105 @@
+/**
+ * Helpers for the rpc tests: a tiny proto, and a raw exchange runner that
+ * drives a ServerHandler without any client, to check wire-level answers.
+ *
+ * @module
+ */
+
+import { Effect, Stream } from "effect";
+import type { Field, Fields, ServerHandler } from "../../rpc/exchange.ts";
+import { encodeEnvelope } from "../../rpc/envelope.ts";
+import { parseProto, type ServiceDescriptor, serviceFromRoot } from "../../rpc/service.ts";
+import type { BidiStreaming, ClientStreaming, ServerStreaming, Unary } from "../../rpc/service.ts";
+
+/** A small echo service with the four call kinds. */
+export const ECHO_PROTO = `syntax = "proto3";
+package test.echo;
+message Msg { string text = 1; int64 n = 2; bytes blob = 3; }
+service Echo {
+  rpc Say(Msg) returns (Msg);
+  rpc Count(Msg) returns (stream Msg);
+  rpc Sum(stream Msg) returns (Msg);
+  rpc Chat(stream Msg) returns (stream Msg);
+}`;
+
+/** `test.echo.Msg`. */
+export interface Msg {
+  text?: string;
+  n?: string | number;
+  blob?: Uint8Array;
+}
+
+/** The echo service spec. */
+export type EchoSpec = {
+  Say: Unary<Msg, Msg>;
+  Count: ServerStreaming<Msg, Msg>;
+  Sum: ClientStreaming<Msg, Msg>;
+  Chat: BidiStreaming<Msg, Msg>;
+};
+
+/** The echo service descriptor. */
+export const Echo: ServiceDescriptor<EchoSpec> = serviceFromRoot<EchoSpec>(
+  parseProto(ECHO_PROTO),
+  "test.echo.Echo",
+);
+
+/** Standard gRPC request headers plus extras. */
+export function grpcHeaders(extra: Field[] = []): Field[] {
+  return [
+    { name: "content-type", value: "application/grpc" },
+    { name: "te", value: "trailers" },
+    ...extra,
+  ];
+}
+
+/** The first value of a field. */
+export function get(fields: Fields, name: string): string | undefined {
+  return fields.find((f) => f.name === name)?.value;
+}
+
+/** The complete answer to a raw exchange. */
+export interface RawResponse {
+  status: number;
+  headers: Fields;
+  body: Uint8Array;
+  trailers: Fields;
+  /** True when the response ended with its headers (Trailers-Only). */
+  headersOnly: boolean;
+}
+
+/** Serializes a Msg into an envelope. */
+export function msgEnvelope(msg: Msg, compressed = false): Uint8Array {
+  return encodeEnvelope(Echo.methods.Say.input.serialize(msg), compressed);
+}
+
+/** Runs one exchange straight against a handler. */
+export function rawExchange(
+  handler: ServerHandler,
+  request: { path: string; headers?: Field[]; body?: Uint8Array[]; method?: string },
+): Promise<RawResponse> {
+  return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* handler({
+      method: request.method ?? "POST",
+      path: request.path,
+      authority: "test",
+      headers: request.headers ?? grpcHeaders(),
+      body: Stream.fromIterable(request.body ?? []),
+      signal: new AbortController().signal,
+    });
+    const chunks = res.body === undefined ? [] : Array.from(yield* Stream.runCollect(res.body));
+    const trailers = res.trailers === undefined ? [] : yield* res.trailers;
+    const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      body,
+      trailers,
+      headersOnly: res.body === undefined && res.trailers === undefined,
+    };
+  })));
+}
