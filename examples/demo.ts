@@ -81,7 +81,9 @@ function sendRequest(label: string, streamId: number): void {
       } else if (frame instanceof DataFrame) {
         console.log(
           `server read DATA     stream=${frame.streamId} length=${frame.data.length} ` +
-            `END_STREAM=${frame.endStream} body=${JSON.stringify(new TextDecoder().decode(frame.data))}`,
+            `END_STREAM=${frame.endStream} body=${
+              JSON.stringify(new TextDecoder().decode(frame.data))
+            }`,
         );
       } else {
         console.log(`server read frame type ${frame.type} (${FrameType.DATA} is DATA)`);
