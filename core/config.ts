@@ -1,0 +1,211 @@
+/**
+ * Configuration of an {@link H2Connection}: its role, the SETTINGS it
+ * advertises, and every denial-of-service limit, each with a safe default.
+ *
+ * Defaults follow the hardened implementations (nghttp2, hyperium h2, Go);
+ * see the limits table in the project's notes. Every limit ends in
+ * GOAWAY(ENHANCE_YOUR_CALM), a stream reset, or REFUSED_STREAM — never in
+ * unbounded memory or CPU.
+ *
+ * @module
+ */
+
+/** Which side of the connection this endpoint is (RFC 9113 §3.4, §5.1.1). */
+export type Role = "client" | "server";
+
+/** A rate limit: `burst` events at once, refilled at `perSecond` (needs `now` in `receive`). */
+export interface RateLimit {
+  /** Events allowed back to back. */
+  readonly burst: number;
+  /** Events per second added back, given `now` timestamps. */
+  readonly perSecond: number;
+}
+
+/**
+ * The scheduler the connection asks which stream's buffered DATA to send next
+ * (the `SendScheduler` shape of docs/ARCHITECTURE.md, which `core/priority`'s schedulers
+ * implement). It never sees bytes.
+ */
+export interface DataScheduler {
+  /** A stream opened that may carry data. */
+  add(streamId: number, priority?: { urgency: number; incremental: boolean }): void;
+  /** The stream closed. */
+  remove(streamId: number): void;
+  /** RFC 9218 priority parameters changed. */
+  setPriority(streamId: number, priority: { urgency: number; incremental: boolean }): void;
+  /**
+   * Optional: the client's RFC 9218 signal (a PRIORITY_UPDATE frame or a request's `priority`
+   * field), as opposed to `setPriority`, which the connection uses for the application's own
+   * choice. Without it, client signals go to `setPriority` and updates for idle streams are kept
+   * in one slot until the stream opens.
+   */
+  priorityUpdate?(streamId: number, priority: { urgency: number; incremental: boolean }): void;
+  /** The stream has buffered data and window (`true`) or not. */
+  setReady(streamId: number, ready: boolean): void;
+  /** The ready stream to serve next, or `undefined` when none is ready. */
+  next(): number | undefined;
+  /** `bytes` were just sent on `streamId`. */
+  charge(streamId: number, bytes: number): void;
+}
+
+/** Options for {@link H2Connection}; everything but `role` has a safe default. */
+export interface H2ConnectionOptions {
+  /** Client or server. */
+  readonly role: Role;
+
+  // ---- SETTINGS we advertise (RFC 9113 §6.5.2) ----
+  /** SETTINGS_HEADER_TABLE_SIZE for our HPACK decoder. Default 4096. */
+  readonly headerTableSize?: number;
+  /** Client only: accept server push (SETTINGS_ENABLE_PUSH). Default `false`. */
+  readonly enablePush?: boolean;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS the peer may open. Default 100. */
+  readonly maxConcurrentStreams?: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: our per-stream receive window. Default 65,535. */
+  readonly initialWindowSize?: number;
+  /** Our connection receive window (raised with a WINDOW_UPDATE at start). Default 65,535. */
+  readonly connectionWindowSize?: number;
+  /** SETTINGS_MAX_FRAME_SIZE we accept. Default 16,384. */
+  readonly maxFrameSize?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE, enforced by the HPACK decoder. Default 65,536. */
+  readonly maxHeaderListSize?: number;
+  /** Server only: SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441). Default `false`. */
+  readonly enableConnectProtocol?: boolean;
+
+  // ---- Denial-of-service limits ----
+  /** CONTINUATION frames allowed after one HEADERS/PUSH_PROMISE. Default 16. */
+  readonly maxContinuationFrames?: number;
+  /** Bytes of one compressed field block (HEADERS + CONTINUATION). Default 2 × maxHeaderListSize. */
+  readonly maxHeaderBlockSize?: number;
+  /** RST_STREAM frames received (Rapid Reset, CVE-2023-44487). Default 1000 burst, 33/s. */
+  readonly resetRate?: RateLimit;
+  /** Streams we reset because of the peer's errors (MadeYouReset, CVE-2025-8671). Default 1000, 33/s. */
+  readonly localResetRate?: RateLimit;
+  /**
+   * PING, SETTINGS (and their ACKs), PRIORITY, PRIORITY_UPDATE, ALTSVC, ORIGIN and unknown frames.
+   * Default 10,000 burst, 1000/s.
+   */
+  readonly controlFrameRate?: RateLimit;
+  /** ACKs and resets queued but not drained by `dataToSend` (ping/settings floods). Default 1000. */
+  readonly maxQueuedControlFrames?: number;
+  /**
+   * Empty DATA, HEADERS and CONTINUATION frames without END_STREAM in a row, i.e. with no DATA
+   * payload in between (CVE-2019-9518). Default 100.
+   */
+  readonly maxEmptyFrames?: number;
+  /** WINDOW_UPDATE frames beyond what our sending earns them (storms). Default 1000. */
+  readonly maxWindowUpdateCredit?: number;
+  /** Closed streams remembered for late frames (§5.1 closed). Default 1024. */
+  readonly maxClosedStreams?: number;
+
+  // ---- Behaviour ----
+  /** Validate received fields (RFC 9113 §8.2-8.3). Default `true`. */
+  readonly validateInboundHeaders?: boolean;
+  /** Validate fields given to send commands (UsageError). Default `true`. */
+  readonly validateOutboundHeaders?: boolean;
+  /**
+   * Outbound DATA scheduler for `enqueueData`; default `UrgencyScheduler` from `core/priority`
+   * (RFC 9218 urgency and incremental, fed by PRIORITY_UPDATE frames and `priority` fields).
+   */
+  readonly scheduler?: DataScheduler;
+}
+
+/** {@link H2ConnectionOptions} with every default filled in. */
+export interface H2Config {
+  /** Resolved `role` (see {@link H2ConnectionOptions}). */
+  readonly role: Role;
+  /** Resolved `headerTableSize` (see {@link H2ConnectionOptions}). */
+  readonly headerTableSize: number;
+  /** Resolved `enablePush` (see {@link H2ConnectionOptions}). */
+  readonly enablePush: boolean;
+  /** Resolved `maxConcurrentStreams` (see {@link H2ConnectionOptions}). */
+  readonly maxConcurrentStreams: number;
+  /** Resolved `initialWindowSize` (see {@link H2ConnectionOptions}). */
+  readonly initialWindowSize: number;
+  /** Resolved `connectionWindowSize` (see {@link H2ConnectionOptions}). */
+  readonly connectionWindowSize: number;
+  /** Resolved `maxFrameSize` (see {@link H2ConnectionOptions}). */
+  readonly maxFrameSize: number;
+  /** Resolved `maxHeaderListSize` (see {@link H2ConnectionOptions}). */
+  readonly maxHeaderListSize: number;
+  /** Resolved `enableConnectProtocol` (see {@link H2ConnectionOptions}). */
+  readonly enableConnectProtocol: boolean;
+  /** Resolved `maxContinuationFrames` (see {@link H2ConnectionOptions}). */
+  readonly maxContinuationFrames: number;
+  /** Resolved `maxHeaderBlockSize` (see {@link H2ConnectionOptions}). */
+  readonly maxHeaderBlockSize: number;
+  /** Resolved `resetRate` (see {@link H2ConnectionOptions}). */
+  readonly resetRate: RateLimit;
+  /** Resolved `localResetRate` (see {@link H2ConnectionOptions}). */
+  readonly localResetRate: RateLimit;
+  /** Resolved `controlFrameRate` (see {@link H2ConnectionOptions}). */
+  readonly controlFrameRate: RateLimit;
+  /** Resolved `maxQueuedControlFrames` (see {@link H2ConnectionOptions}). */
+  readonly maxQueuedControlFrames: number;
+  /** Resolved `maxEmptyFrames` (see {@link H2ConnectionOptions}). */
+  readonly maxEmptyFrames: number;
+  /** Resolved `maxWindowUpdateCredit` (see {@link H2ConnectionOptions}). */
+  readonly maxWindowUpdateCredit: number;
+  /** Resolved `maxClosedStreams` (see {@link H2ConnectionOptions}). */
+  readonly maxClosedStreams: number;
+  /** Resolved `validateInboundHeaders` (see {@link H2ConnectionOptions}). */
+  readonly validateInboundHeaders: boolean;
+  /** Resolved `validateOutboundHeaders` (see {@link H2ConnectionOptions}). */
+  readonly validateOutboundHeaders: boolean;
+}
+
+function positive(name: string, v: number, max = 0xffff_ffff): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new RangeError(`Cannot configure the connection: "${name}" is ${v}, outside 0..${max}`);
+  }
+  return v;
+}
+
+/**
+ * Fills in defaults and checks ranges.
+ *
+ * @param o The caller's options.
+ * @returns The complete configuration.
+ * @throws {RangeError} An option is out of range.
+ */
+export function resolveConfig(o: H2ConnectionOptions): H2Config {
+  if (o.role !== "client" && o.role !== "server") {
+    throw new RangeError(
+      `Cannot configure the connection: role "${o.role}" is not client or server`,
+    );
+  }
+  const maxHeaderListSize = positive("maxHeaderListSize", o.maxHeaderListSize ?? 65_536);
+  const maxFrameSize = positive("maxFrameSize", o.maxFrameSize ?? 16_384, 16_777_215);
+  if (maxFrameSize < 16_384) {
+    throw new RangeError(
+      `Cannot configure the connection: "maxFrameSize" ${maxFrameSize} is below 16384`,
+    );
+  }
+  return {
+    role: o.role,
+    headerTableSize: positive("headerTableSize", o.headerTableSize ?? 4096),
+    enablePush: o.role === "client" && (o.enablePush ?? false),
+    maxConcurrentStreams: positive("maxConcurrentStreams", o.maxConcurrentStreams ?? 100),
+    initialWindowSize: positive("initialWindowSize", o.initialWindowSize ?? 65_535, 0x7fff_ffff),
+    connectionWindowSize: Math.max(
+      65_535,
+      positive("connectionWindowSize", o.connectionWindowSize ?? 65_535, 0x7fff_ffff),
+    ),
+    maxFrameSize,
+    maxHeaderListSize,
+    enableConnectProtocol: o.role === "server" && (o.enableConnectProtocol ?? false),
+    maxContinuationFrames: positive("maxContinuationFrames", o.maxContinuationFrames ?? 16),
+    maxHeaderBlockSize: positive(
+      "maxHeaderBlockSize",
+      o.maxHeaderBlockSize ?? Math.max(2 * maxHeaderListSize, 16_384),
+    ),
+    resetRate: o.resetRate ?? { burst: 1000, perSecond: 33 },
+    localResetRate: o.localResetRate ?? { burst: 1000, perSecond: 33 },
+    controlFrameRate: o.controlFrameRate ?? { burst: 10_000, perSecond: 1000 },
+    maxQueuedControlFrames: positive("maxQueuedControlFrames", o.maxQueuedControlFrames ?? 1000),
+    maxEmptyFrames: positive("maxEmptyFrames", o.maxEmptyFrames ?? 100),
+    maxWindowUpdateCredit: positive("maxWindowUpdateCredit", o.maxWindowUpdateCredit ?? 1000),
+    maxClosedStreams: positive("maxClosedStreams", o.maxClosedStreams ?? 1024),
+    validateInboundHeaders: o.validateInboundHeaders ?? true,
+    validateOutboundHeaders: o.validateOutboundHeaders ?? true,
+  };
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { checkFieldSection, FieldFacts, FieldSection } from "../../core/field_validation.ts";
+import type { HeaderField } from "../../core/hpack/header_field.ts";
+
+const f = (name: string, value: string): HeaderField => ({ name, value });
+const REQ = [
+  f(":method", "GET"),
+  f(":scheme", "https"),
+  f(":authority", "a.example"),
+  f(":path", "/"),
+];
+
+function check(fields: HeaderField[], section: number = FieldSection.REQUEST, connect = false) {
+  return checkFieldSection(fields, section as FieldSection, connect, new FieldFacts());
+}
+
+Deno.test("checkFieldSection accepts well-formed requests, responses and trailers", () => {
+  assert.equal(check(REQ), undefined);
+  assert.equal(check([...REQ, f("te", "trailers"), f("accept", "*/*")]), undefined);
+  assert.equal(check([f(":method", "OPTIONS"), f(":scheme", "https"), f(":path", "*")]), undefined);
+  assert.equal(check([f(":method", "CONNECT"), f(":authority", "a.example:443")]), undefined);
+  assert.equal(check([f(":status", "204"), f("x", "")], FieldSection.RESPONSE), undefined);
+  assert.equal(check([f("grpc-status", "0")], FieldSection.TRAILERS), undefined);
+  assert.equal(check([f("x-bytes", "\x80\xff")]), `Pseudo-header ":method" is missing`);
+});
+
+Deno.test("checkFieldSection rejects malformed pseudo-headers (RFC 9113 §8.3)", () => {
+  const bad: [HeaderField[], number][] = [
+    [[f("accept", "*/*"), ...REQ], FieldSection.REQUEST], // pseudo after regular
+    [[...REQ, f(":method", "GET")], FieldSection.REQUEST], // duplicate
+    [[f(":method", "GET"), f(":scheme", "https")], FieldSection.REQUEST], // no :path
+    [[...REQ.slice(0, 3), f(":path", "")], FieldSection.REQUEST],
+    [[...REQ.slice(0, 3), f(":path", "relative")], FieldSection.REQUEST],
+    [[...REQ, f(":status", "200")], FieldSection.REQUEST],
+    [[f(":path", "/")], FieldSection.RESPONSE],
+    [[f(":status", "20")], FieldSection.RESPONSE],
+    [[f(":status", "abc")], FieldSection.RESPONSE],
+    [[f(":status", "101")], FieldSection.RESPONSE],
+    [[f(":status", "200")], FieldSection.TRAILERS],
+    [[f(":method", "CONNECT"), f(":authority", "a"), f(":path", "/")], FieldSection.REQUEST],
+    [[...REQ, f(":protocol", "websocket")], FieldSection.REQUEST], // not enabled
+    [[f(":method", "POST"), ...REQ.slice(1)], FieldSection.PUSH_REQUEST],
+  ];
+  for (const [fields, section] of bad) {
+    assert.notEqual(check(fields, section), undefined, JSON.stringify(fields));
+  }
+});
+
+Deno.test("checkFieldSection rejects bad names, values and connection-specific fields (§8.2)", () => {
+  for (
+    const extra of [
+      f("Upper", "x"),
+      f("sp ace", "x"),
+      f("colon:", "x"),
+      f("", "x"),
+      f("x", " leading"),
+      f("x", "trailing\t"),
+      f("x", "nul\0"),
+      f("x", "cr\r"),
+      f("x", "lf\n"),
+      f("connection", "keep-alive"),
+      f("keep-alive", "1"),
+      f("proxy-connection", "1"),
+      f("transfer-encoding", "chunked"),
+      f("upgrade", "h2c"),
+      f("te", "gzip"),
+      f("host", "other.example"),
+      f("content-length", "1x"),
+      f("x", "\u0100"),
+    ]
+  ) {
+    assert.notEqual(check([...REQ, extra]), undefined, JSON.stringify(extra));
+  }
+});
+
+Deno.test("checkFieldSection records content-length, status, method and :protocol", () => {
+  const facts = new FieldFacts();
+  assert.equal(
+    checkFieldSection(
+      [...REQ, f("content-length", "42"), f("content-length", "42")],
+      0,
+      false,
+      facts,
+    ),
+    undefined,
+  );
+  assert.equal(facts.contentLength, 42);
+  assert.equal(facts.method, "GET");
+  assert.notEqual(
+    checkFieldSection(
+      [...REQ, f("content-length", "1"), f("content-length", "2")],
+      0,
+      false,
+      facts,
+    ),
+    undefined,
+  );
+  assert.equal(
+    checkFieldSection([f(":status", "103")], FieldSection.RESPONSE, false, facts),
+    undefined,
+  );
+  assert.equal(facts.status, 103);
+  const ws = [
+    f(":method", "CONNECT"),
+    f(":protocol", "websocket"),
+    f(":scheme", "https"),
+    f(":authority", "a"),
+    f(":path", "/c"),
+  ];
+  assert.equal(checkFieldSection(ws, FieldSection.REQUEST, true, facts), undefined);
+  assert.equal(facts.hasProtocol, true);
+  assert.notEqual(checkFieldSection(ws.slice(0, 3), FieldSection.REQUEST, true, facts), undefined);
+});
