@@ -10,6 +10,9 @@
  * @module
  */
 
+import type { PrioritySpec } from "./frame/priority_spec.ts";
+import type { StreamPriorityInit } from "./priority/priority_scheduler.ts";
+
 /** Which side of the connection this endpoint is (RFC 9113 §3.4, §5.1.1). */
 export type Role = "client" | "server";
 
@@ -23,23 +26,44 @@ export interface RateLimit {
 
 /**
  * The scheduler the connection asks which stream's buffered DATA to send next
- * (the `SendScheduler` shape of docs/ARCHITECTURE.md, which `core/priority`'s schedulers
- * implement). It never sees bytes.
+ * (the `SendScheduler` shape of docs/ARCHITECTURE.md). It never sees bytes.
+ *
+ * The default is `core/priority`'s `PriorityScheduler` (RFC 9218 extensible
+ * priorities, or the RFC 7540 tree when configured for it and the peer did not
+ * disable it); `RoundRobinScheduler` ignores priorities. The optional members
+ * receive the peer's priority signals; a scheduler without them ignores those signals.
  */
 export interface DataScheduler {
-  /** A stream opened that may carry data. */
-  add(streamId: number, priority?: { urgency: number; incremental: boolean }): void;
+  /**
+   * A stream opened that may carry data, with the priority signals its HEADERS carried: the
+   * `priority` field (RFC 9218 §5) and the RFC 7540 priority block (RFC 9113 §6.2).
+   */
+  add(streamId: number, priority?: StreamPriorityInit): void;
   /** The stream closed. */
   remove(streamId: number): void;
-  /** RFC 9218 priority parameters changed. */
-  setPriority(streamId: number, priority: { urgency: number; incremental: boolean }): void;
   /**
-   * Optional: the client's RFC 9218 signal (a PRIORITY_UPDATE frame or a request's `priority`
-   * field), as opposed to `setPriority`, which the connection uses for the application's own
-   * choice. Without it, client signals go to `setPriority` and updates for idle streams are kept
-   * in one slot until the stream opens.
+   * The application's own choice for a stream (RFC 9218 §8 server-side override), which wins
+   * over the peer's later signals.
    */
-  priorityUpdate?(streamId: number, priority: { urgency: number; incremental: boolean }): void;
+  setPriority(streamId: number, priority: { urgency: number; incremental: boolean }): void;
+  /** Optional: a received PRIORITY_UPDATE frame (RFC 9218 §7.1), for an open or idle stream. */
+  priorityUpdate?(prioritizedStreamId: number, fieldValue: string): void;
+  /**
+   * Optional: a received PRIORITY frame, or the priority block of HEADERS on an open stream
+   * (RFC 9113 §5.3, §6.3); may throw a stream-scoped `ProtocolError` for a self-dependency.
+   */
+  priorityFrame?(streamId: number, spec: PrioritySpec): void;
+  /**
+   * Optional: called once per non-ACK SETTINGS frame from the peer with its
+   * SETTINGS_NO_RFC7540_PRIORITIES value, or `undefined` when absent (RFC 9218 §2.1); may throw
+   * a `ProtocolError` (connection error).
+   */
+  applyPeerSettings?(noRfc7540Priorities: number | undefined): void;
+  /**
+   * Optional: the SETTINGS_NO_RFC7540_PRIORITIES value our first SETTINGS frame carries
+   * (RFC 9218 §2.1); left out of SETTINGS when undefined.
+   */
+  readonly localSetting?: 0 | 1;
   /** The stream has buffered data and window (`true`) or not. */
   setReady(streamId: number, ready: boolean): void;
   /** The ready stream to serve next, or `undefined` when none is ready. */
@@ -103,10 +127,21 @@ export interface H2ConnectionOptions {
   /** Validate fields given to send commands (UsageError). Default `true`. */
   readonly validateOutboundHeaders?: boolean;
   /**
-   * Outbound DATA scheduler for `enqueueData`; default `UrgencyScheduler` from `core/priority`
-   * (RFC 9218 urgency and incremental, fed by PRIORITY_UPDATE frames and `priority` fields).
+   * Which priority signals the default scheduler follows (RFC 9218 §2.1). `false` (the default):
+   * SETTINGS_NO_RFC7540_PRIORITIES = 1 goes out in our first SETTINGS and RFC 9218 extensible
+   * priorities apply (`priority` fields, PRIORITY_UPDATE frames). `true`: we send 0 and follow
+   * RFC 7540 PRIORITY frames and HEADERS priority blocks (the dependency tree with weights) unless
+   * the peer sends SETTINGS_NO_RFC7540_PRIORITIES = 1, in which case RFC 9218 applies. Ignored
+   * when `scheduler` is given.
    */
-  readonly scheduler?: DataScheduler;
+  readonly rfc7540Priorities?: boolean;
+  /**
+   * Outbound DATA scheduler for `enqueueData`, or a function creating one (use a function in
+   * options shared by several connections: a scheduler belongs to one connection). Default
+   * `new PriorityScheduler({ maxConcurrentStreams, noRfc7540Priorities: !rfc7540Priorities })`
+   * from `core/priority`; `new RoundRobinScheduler()` ignores priorities.
+   */
+  readonly scheduler?: DataScheduler | (() => DataScheduler);
 }
 
 /** {@link H2ConnectionOptions} with every default filled in. */
@@ -151,6 +186,8 @@ export interface H2Config {
   readonly validateInboundHeaders: boolean;
   /** Resolved `validateOutboundHeaders` (see {@link H2ConnectionOptions}). */
   readonly validateOutboundHeaders: boolean;
+  /** Resolved `rfc7540Priorities` (see {@link H2ConnectionOptions}). */
+  readonly rfc7540Priorities: boolean;
 }
 
 function positive(name: string, v: number, max = 0xffff_ffff): number {
@@ -207,5 +244,6 @@ export function resolveConfig(o: H2ConnectionOptions): H2Config {
     maxClosedStreams: positive("maxClosedStreams", o.maxClosedStreams ?? 1024),
     validateInboundHeaders: o.validateInboundHeaders ?? true,
     validateOutboundHeaders: o.validateOutboundHeaders ?? true,
+    rfc7540Priorities: o.rfc7540Priorities ?? false,
   };
 }

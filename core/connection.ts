@@ -60,6 +60,7 @@ import {
   GoAwayFrame,
   HeadersFrame,
   PingFrame,
+  type PriorityFrame,
   PriorityUpdateFrame,
   type PushPromiseFrame,
   RstStreamFrame,
@@ -73,8 +74,9 @@ import {
 import type { HeaderField } from "./hpack/header_field.ts";
 import { HpackDecoder } from "./hpack/decoder.ts";
 import { HpackEncoder } from "./hpack/encoder.ts";
+import type { PrioritySpec } from "./frame/priority_spec.ts";
 import { parsePriorityField, serializePriorityField } from "./priority/priority_field.ts";
-import { UrgencyScheduler } from "./priority/urgency_scheduler.ts";
+import { PriorityScheduler, type StreamPriorityInit } from "./priority/priority_scheduler.ts";
 import { decodeBase64Url, encodeBase64Url } from "./_base64url.ts";
 import {
   applySetting,
@@ -159,6 +161,8 @@ interface PendingBlock {
   frames: number;
   /** A stream error the frame layer raised for the HEADERS frame, applied after decoding. */
   readonly error: H2Error | undefined;
+  /** The HEADERS frame's RFC 7540 priority block, when it had the PRIORITY flag. */
+  readonly priority: PrioritySpec | undefined;
 }
 
 /**
@@ -244,7 +248,6 @@ export class H2Connection {
   #queuedControl = 0;
   #emptyFrames = 0;
   #wuCredit: number;
-  #pendingPriority: { id: number; urgency: number; incremental: boolean } | undefined;
 
   /**
    * Creates a connection; nothing is queued until `initiateConnection`.
@@ -260,8 +263,13 @@ export class H2Connection {
     this.#prefaceLeft = this.#client ? 0 : CONNECTION_PREFACE.length;
     this.#reader = new FrameReader();
     this.#decoder = new HpackDecoder({ maxHeaderListSize: c.maxHeaderListSize });
-    this.#scheduler = options.scheduler ??
-      new UrgencyScheduler({ maxConcurrentStreams: c.maxConcurrentStreams });
+    const scheduler = options.scheduler;
+    this.#scheduler = typeof scheduler === "function"
+      ? scheduler()
+      : scheduler ?? new PriorityScheduler({
+        maxConcurrentStreams: c.maxConcurrentStreams,
+        noRfc7540Priorities: !c.rfc7540Priorities,
+      });
     this.#local = new LocalSettings(DEFAULT_SETTINGS);
     this.#recvWindow = new InboundWindow(65_535, c.connectionWindowSize);
     this.#resetBucket = new TokenBucket(c.resetRate.burst, c.resetRate.perSecond);
@@ -272,6 +280,14 @@ export class H2Connection {
   }
 
   // ---------------------------------------------------------------- accessors
+
+  /**
+   * The outbound DATA scheduler (the one given in the options, or the default
+   * `PriorityScheduler`), for inspecting which priority scheme is in use (RFC 9218 §2.1).
+   */
+  get scheduler(): DataScheduler {
+    return this.#scheduler;
+  }
 
   /** This endpoint's role. */
   get role(): "client" | "server" {
@@ -704,7 +720,12 @@ export class H2Connection {
       : section === FieldSection.TRAILERS
       ? MessagePhase.TRAILERS
       : MessagePhase.FINAL;
-    this.#enter(s, next as StreamState);
+    // A client's own `priority` field orders its request bodies (RFC 9218 §5).
+    this.#enter(
+      s,
+      next as StreamState,
+      section === FieldSection.REQUEST ? priorityInit(headers, undefined) : undefined,
+    );
     if (endStream) this.#enter(s, transition(s.state, StreamInput.SEND_END_STREAM) as StreamState);
   }
 
@@ -1021,8 +1042,7 @@ export class H2Connection {
       case FrameType.HEADERS:
         return this.#onHeaders(f, undefined);
       case FrameType.PRIORITY:
-        this.#spendControl("PRIORITY");
-        return;
+        return this.#onPriority(f);
       case FrameType.RST_STREAM:
         return this.#onRstStream(f);
       case FrameType.SETTINGS:
@@ -1119,7 +1139,7 @@ export class H2Connection {
     if (f.endHeaders) {
       // The common case, a whole block in one frame: no assembly state at all.
       if (f.fragment.length > this.config.maxHeaderBlockSize) this.#blockTooLarge(f.streamId);
-      return this.#onBlock(f.streamId, f.fragment, f.endStream, 0, error);
+      return this.#onBlock(f.streamId, f.fragment, f.endStream, 0, error, f.priority);
     }
     if (f.fragment.length === 0 && !f.endStream) this.#countEmpty("HEADERS");
     const block: PendingBlock = {
@@ -1130,6 +1150,7 @@ export class H2Connection {
       size: f.fragment.length,
       frames: 0,
       error,
+      priority: f.priority,
     };
     this.#checkBlockSize(block);
     this.#block = block;
@@ -1141,7 +1162,7 @@ export class H2Connection {
     }
     if (f.endHeaders) {
       if (f.fragment.length > this.config.maxHeaderBlockSize) this.#blockTooLarge(f.streamId);
-      return this.#onBlock(f.streamId, f.fragment, false, f.promisedStreamId, undefined);
+      return this.#onBlock(f.streamId, f.fragment, false, f.promisedStreamId, undefined, undefined);
     }
     const block: PendingBlock = {
       streamId: f.streamId,
@@ -1151,6 +1172,7 @@ export class H2Connection {
       size: f.fragment.length,
       frames: 0,
       error: undefined,
+      priority: undefined,
     };
     this.#checkBlockSize(block);
     this.#block = block;
@@ -1179,7 +1201,7 @@ export class H2Connection {
         block.set(frag, at);
         at += frag.length;
       }
-      this.#onBlock(b.streamId, block, b.endStream, b.promisedId, b.error);
+      this.#onBlock(b.streamId, block, b.endStream, b.promisedId, b.error, b.priority);
     }
   }
 
@@ -1195,7 +1217,8 @@ export class H2Connection {
 
   /**
    * Decodes a complete field block and applies it to its stream (`promisedId` non-zero for
-   * PUSH_PROMISE; `error` a frame-layer stream error to apply once the block is decoded).
+   * PUSH_PROMISE; `error` a frame-layer stream error to apply once the block is decoded;
+   * `priority` the HEADERS frame's RFC 7540 priority block).
    */
   #onBlock(
     id: number,
@@ -1203,6 +1226,7 @@ export class H2Connection {
     endStream: boolean,
     promisedId: number,
     error: H2Error | undefined,
+    priority: PrioritySpec | undefined,
   ): void {
     // Decode first, whatever happens to the stream: the HPACK context is shared by the whole
     // connection and skipping a block would desynchronise it (RFC 9113 §4.3).
@@ -1243,11 +1267,21 @@ export class H2Connection {
     }
     const next = transition(s.state, StreamInput.RECV_HEADERS);
     if (next < 0) return this.#recvRejected(id, next as TransitionError, "HEADERS");
-    const wasIdle = s.state === StreamState.IDLE;
-    this.#enter(s, next as StreamState);
-    if (wasIdle && this.#pendingPriority?.id === id) {
-      this.#scheduler.setPriority(id, this.#pendingPriority);
-      this.#pendingPriority = undefined;
+    if (error !== undefined) {
+      // The frame layer rejected the HEADERS frame (a self-dependency): no priority to apply.
+      this.#enter(s, next as StreamState);
+    } else if (s.state === StreamState.IDLE) {
+      // A request opens: the scheduler learns its `priority` field and its RFC 7540 block at once
+      // (RFC 9218 §5, RFC 9113 §5.3).
+      this.#enter(
+        s,
+        next as StreamState,
+        this.#client ? undefined : priorityInit(fields, priority),
+      );
+    } else {
+      // HEADERS with a priority block on an open stream reprioritizes it (RFC 7540 §5.3.3).
+      if (priority !== undefined) this.#scheduler.priorityFrame?.(id, priority);
+      this.#enter(s, next as StreamState);
     }
     if (error !== undefined) {
       // Re-raised without the frame as cause, so it is not mistaken for a fresh frame error.
@@ -1306,7 +1340,6 @@ export class H2Connection {
       this.#checkLength(s);
       event = new TrailersReceived(id, fields, ended);
     } else if (section === FieldSection.REQUEST) {
-      if (this.#scheduler.priorityUpdate !== undefined) this.#priorityHeader(id, fields);
       s.recvPhase = MessagePhase.FINAL;
       s.method = facts.method;
       s.expectedLength = facts.contentLength;
@@ -1336,19 +1369,6 @@ export class H2Connection {
       this.#enter(s, transition(s.state, StreamInput.RECV_END_STREAM) as StreamState);
       this.#events.push(ended);
     }
-  }
-
-  /** Passes a request's `priority` field (RFC 9218 §5) to the scheduler as the client's signal. */
-  #priorityHeader(id: number, fields: HeaderField[]): void {
-    let value: string | undefined;
-    for (let i = 0; i < fields.length; i++) {
-      if (fields[i].name === "priority") {
-        value = value === undefined ? fields[i].value : value + ", " + fields[i].value;
-      }
-    }
-    if (value === undefined) return;
-    const p = parsePriorityField(value);
-    if (p !== undefined) this.#scheduler.priorityUpdate!(id, p);
   }
 
   #onPromise(
@@ -1444,8 +1464,10 @@ export class H2Connection {
     }
     let remote = this.#remote;
     const changed: ChangedSetting[] = [];
+    let noRfc7540: number | undefined;
     for (const [id, value] of entries) {
       validateSetting(id, value);
+      if (id === SettingCode.NO_RFC7540_PRIORITIES) noRfc7540 = value;
       if (id === SettingCode.ENABLE_PUSH && value === 1 && this.#client) {
         throw new ProtocolError("Cannot accept SETTINGS_ENABLE_PUSH=1 from a server");
       }
@@ -1472,6 +1494,9 @@ export class H2Connection {
       remote = applySetting(remote, id, value);
       changed.push({ id, oldValue, newValue: value });
     }
+    // The first SETTINGS fixes the peer's choice of priority scheme; a change later is a
+    // connection error (RFC 9218 §2.1).
+    this.#scheduler.applyPeerSettings?.(noRfc7540);
     const tableChanged = remote.headerTableSize !== this.#remote.headerTableSize;
     this.#remote = remote;
     if (tableChanged) this.#encoder.setPeerMaxTableSize(remote.headerTableSize);
@@ -1577,18 +1602,19 @@ export class H2Connection {
     }
     const p = parsePriorityField(f.fieldValue);
     if (p === undefined) return; // RFC 9218 §7: an unparsable value may be ignored
-    const sched = this.#scheduler;
-    if (sched.priorityUpdate !== undefined) {
-      // An RFC 9218 scheduler tells the client's signal from the application's override and
-      // buffers updates for idle streams itself (with its own bound).
-      sched.priorityUpdate(id, p);
-    } else if (this.#streams.has(id)) {
-      sched.setPriority(id, p);
-    } else if (id > this.#highestInbound) {
-      // Keep only the latest update for a stream not yet open (one slot, as Go does).
-      this.#pendingPriority = { id, urgency: p.urgency, incremental: p.incremental };
-    }
+    // The scheduler tells the client's signal from the application's override (which wins) and
+    // buffers updates for idle streams itself, bounded by SETTINGS_MAX_CONCURRENT_STREAMS
+    // (RFC 9218 §7.1); exceeding that bound throws a connection error.
+    this.#scheduler.priorityUpdate?.(id, f.fieldValue);
     this.#events.push(new PriorityUpdated(id, p.urgency, p.incremental, f.fieldValue));
+  }
+
+  #onPriority(f: PriorityFrame): void {
+    this.#spendControl("PRIORITY");
+    // RFC 7540 signals feed the dependency tree; a scheduler in RFC 9218 mode ignores them but
+    // still rejects a self-dependency (stream error, RFC 9113 §5.3.1). Idle and closed streams
+    // are legal targets (§6.3): the tree bounds the nodes it keeps for them.
+    this.#scheduler.priorityFrame?.(f.streamId, f.priority);
   }
 
   #onAltSvc(f: AltSvcFrame): void {
@@ -1795,8 +1821,11 @@ export class H2Connection {
     );
   }
 
-  /** Moves a stream to `state`, keeping the concurrency counts and the closed-stream memory. */
-  #enter(s: H2Stream, state: StreamState): void {
+  /**
+   * Moves a stream to `state`, keeping the concurrency counts and the closed-stream memory; a
+   * stream becoming active joins the scheduler with `init`, its priority signals.
+   */
+  #enter(s: H2Stream, state: StreamState, init?: StreamPriorityInit): void {
     if (state === StreamState.CLOSED) return this.#close(s, ClosedReason.END_STREAM);
     const active = state === StreamState.OPEN || state === StreamState.HALF_CLOSED_LOCAL ||
       state === StreamState.HALF_CLOSED_REMOTE;
@@ -1804,7 +1833,7 @@ export class H2Connection {
       s.counted = true;
       if (s.local) this.#openLocal++;
       else this.#openRemote++;
-      this.#scheduler.add(s.id);
+      this.#scheduler.add(s.id, init);
     }
     s.state = state;
   }
@@ -1874,6 +1903,9 @@ export class H2Connection {
     }
     entries.push([SettingCode.MAX_HEADER_LIST_SIZE, c.maxHeaderListSize]);
     if (c.enableConnectProtocol) entries.push([SettingCode.ENABLE_CONNECT_PROTOCOL, 1]);
+    // RFC 9218 §2.1: sent in the first SETTINGS frame or never.
+    const noRfc7540 = this.#scheduler.localSetting;
+    if (noRfc7540 !== undefined) entries.push([SettingCode.NO_RFC7540_PRIORITIES, noRfc7540]);
     this.#writeSettings(entries);
     if (c.connectionWindowSize > 65_535) {
       const inc = c.connectionWindowSize - 65_535;
@@ -1985,4 +2017,26 @@ export class H2Connection {
       if (s.state !== StreamState.CLOSED) this.#updateReady(s);
     }
   }
+}
+
+const NO_PRIORITY_INIT: StreamPriorityInit = Object.freeze({});
+
+/**
+ * A stream's priority signals from its request: the `priority` field lines joined with ", "
+ * (RFC 9218 §5, like any list-valued field) and the HEADERS priority block.
+ */
+function priorityInit(
+  fields: HeaderField[] | undefined,
+  spec: PrioritySpec | undefined,
+): StreamPriorityInit {
+  let field: string | undefined;
+  if (fields !== undefined) {
+    for (let i = 0; i < fields.length; i++) {
+      if (fields[i].name === "priority") {
+        field = field === undefined ? fields[i].value : field + ", " + fields[i].value;
+      }
+    }
+  }
+  if (field === undefined && spec === undefined) return NO_PRIORITY_INIT;
+  return { field, spec };
 }

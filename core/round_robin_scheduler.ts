@@ -2,7 +2,7 @@
  * A minimal outbound DATA scheduler: plain round-robin over the streams that
  * have data and window, one frame per turn, ignoring priorities.
  *
- * The connection's default is `core/priority`'s RFC 9218 `UrgencyScheduler`;
+ * The connection's default is `core/priority`'s `PriorityScheduler` (RFC 9218, or the RFC 7540 tree);
  * inject this one (`new H2Connection({ scheduler: new RoundRobinScheduler() })`)
  * where priorities do not matter and the last bit of throughput does.
  *
