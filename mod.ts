@@ -10,5 +10,6 @@
  */
 
 export * from "./core/mod.ts";
+export * from "./net/mod.ts";
 export * as rpc from "./rpc/mod.ts";
 export * as brotli from "./brotli/mod.ts";

@@ -1,0 +1,225 @@
+/**
+ * h2load against h2kit's example server, `Deno.serve` and `node:http2`, TLS
+ * and h2c, in the same run on the same machine; prints a markdown table and
+ * the ratios the issue asks for. Also measures a raw Deno TLS socket's 1 MiB
+ * throughput as the TLS bar for big bodies.
+ *
+ * Usage: deno run -A bench/h2load_servers.ts [--reps N] [--small-n N] [--big-n N]
+ *
+ * Servers are started and killed by this script (PIDs it owns), one at a time,
+ * on 127.0.0.1. Needs h2load, node and the peers in /work/shared/peers/servers.
+ *
+ * @module
+ */
+
+const args = Deno.args;
+function opt(name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+}
+const REPS = opt("reps", 3);
+const SMALL_N = opt("small-n", 200_000);
+const BIG_N = opt("big-n", 2000);
+
+const root = new URL("../", import.meta.url).pathname;
+const certs = `${root}tests/_support/certs/`;
+const CERT = `${certs}server.crt`;
+const KEY = `${certs}server.key`;
+const PEERS = "/work/shared/peers/servers/";
+
+interface ServerSpec {
+  name: string;
+  tls: boolean;
+  cmd: string;
+  args: (port: number) => string[];
+}
+
+const servers: ServerSpec[] = [];
+for (const tls of [true, false]) {
+  servers.push({
+    name: "h2kit",
+    tls,
+    cmd: Deno.execPath(),
+    args: (port) => [
+      "run",
+      "-A",
+      `${root}examples/h2_server.ts`,
+      "--port",
+      String(port),
+      ...(tls ? ["--cert", CERT, "--key", KEY] : []),
+    ],
+  });
+  servers.push({
+    name: "Deno.serve",
+    tls,
+    cmd: Deno.execPath(),
+    args: (port) => [
+      "run",
+      "-A",
+      `${PEERS}deno_serve.ts`,
+      "--port",
+      String(port),
+      ...(tls ? ["--tls", CERT, KEY] : []),
+    ],
+  });
+  servers.push({
+    name: "node:http2",
+    tls,
+    cmd: "node",
+    args: (port) => [
+      `${PEERS}node_h2.mjs`,
+      "--port",
+      String(port),
+      ...(tls ? ["--tls", CERT, KEY] : []),
+    ],
+  });
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitPort(port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function h2load(
+  url: string,
+  extra: string[],
+): Promise<{ rps: number; ok: number; bad: number }> {
+  const out = await new Deno.Command("h2load", {
+    args: ["-t", "1", ...extra, url],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const fin = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(text);
+  const req = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text);
+  if (!fin || !req) throw new Error(`h2load failed: ${text}`);
+  return { rps: Number(fin[1]), ok: Number(req[1]), bad: Number(req[2]) + Number(req[3]) };
+}
+
+type Key = string;
+const results = new Map<Key, number[]>();
+const failures: string[] = [];
+
+async function measure(spec: ServerSpec, warm: boolean): Promise<void> {
+  const port = freePort();
+  const child = new Deno.Command(spec.cmd, {
+    args: spec.args(port),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await waitPort(port);
+    const base = `${spec.tls ? "https" : "http"}://127.0.0.1:${port}`;
+    const small = ["-n", String(SMALL_N), "-c", "10", "-m", "50"];
+    const big = ["-n", String(BIG_N), "-c", "4", "-m", "4"];
+    if (warm) {
+      await h2load(`${base}/`, ["-n", "20000", "-c", "10", "-m", "50"]);
+      await h2load(`${base}/big`, ["-n", "200", "-c", "4", "-m", "4"]);
+    }
+    const s = await h2load(`${base}/`, small);
+    const b = await h2load(`${base}/big`, big);
+    const mode = spec.tls ? "TLS" : "h2c";
+    for (const [test, r] of [["small", s], ["big", b]] as const) {
+      const key = `${spec.name}|${mode}|${test}`;
+      (results.get(key) ?? results.set(key, []).get(key)!).push(r.rps);
+      if (r.bad > 0) failures.push(`${key}: ${r.bad} failed/errored`);
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Exited.
+    }
+    await child.status;
+  }
+}
+
+/** Raw TLS socket throughput (MiB/s) moving 1 MiB writes from a Deno server to a Deno client. */
+async function rawTls(totalMiB: number): Promise<number> {
+  const cert = Deno.readTextFileSync(CERT);
+  const key = Deno.readTextFileSync(KEY);
+  const ca = Deno.readTextFileSync(`${certs}ca.crt`);
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const chunk = new Uint8Array(1 << 20).fill(0x78);
+  const server = (async () => {
+    const c = await listener.accept();
+    for (let i = 0; i < totalMiB; i++) {
+      let off = 0;
+      while (off < chunk.length) off += await c.write(chunk.subarray(off));
+    }
+    c.close();
+  })();
+  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
+  const buf = new Uint8Array(256 * 1024);
+  const t0 = performance.now();
+  let n = 0;
+  for (;;) {
+    const r = await conn.read(buf);
+    if (r === null) break;
+    n += r;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  conn.close();
+  await server;
+  listener.close();
+  return n / 2 ** 20 / secs;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+for (let rep = 0; rep < REPS; rep++) {
+  for (const spec of servers) await measure(spec, rep === 0);
+}
+const raw = median([await rawTls(2000), await rawTls(2000), await rawTls(2000)]);
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+console.log(`\nh2load -t 1; small: -n ${SMALL_N} -c 10 -m 50; big (1 MiB): -n ${BIG_N} -c 4 -m 4;`);
+console.log(`median of ${REPS} interleaved reps (min..max in brackets)\n`);
+console.log("| server | mode | small req/s | big MiB/s |");
+console.log("| --- | --- | --- | --- |");
+for (const spec of servers.filter((s) => s.tls).concat(servers.filter((s) => !s.tls))) {
+  const mode = spec.tls ? "TLS" : "h2c";
+  const sm = results.get(`${spec.name}|${mode}|small`)!;
+  const bg = results.get(`${spec.name}|${mode}|big`)!;
+  console.log(
+    `| ${spec.name} | ${mode} | ${fmt(median(sm))} (${fmt(Math.min(...sm))}..${
+      fmt(Math.max(...sm))
+    }) | ${fmt(median(bg))} (${fmt(Math.min(...bg))}..${fmt(Math.max(...bg))}) |`,
+  );
+}
+console.log(`| raw Deno TLS socket (1 MiB writes) | TLS | - | ${fmt(raw)} |`);
+const m = (name: string, mode: string, test: string) =>
+  median(results.get(`${name}|${mode}|${test}`)!);
+console.log("\nRatios (h2kit / other):");
+for (const mode of ["TLS", "h2c"]) {
+  for (const other of ["Deno.serve", "node:http2"]) {
+    console.log(
+      `- ${mode} small vs ${other}: ${
+        (m("h2kit", mode, "small") / m(other, mode, "small")).toFixed(2)
+      }x;` +
+        ` big: ${(m("h2kit", mode, "big") / m(other, mode, "big")).toFixed(2)}x`,
+    );
+  }
+}
+console.log(`- TLS big vs raw Deno TLS socket: ${(m("h2kit", "TLS", "big") / raw).toFixed(2)}x`);
+console.log(failures.length === 0 ? "\nNo failed or errored requests." : failures.join("\n"));

@@ -1,0 +1,568 @@
+/**
+ * The HTTP/2 client: `connect(url)` is a scoped Effect giving a client that
+ * multiplexes requests over one connection (TLS with ALPN h2, or h2c with
+ * prior knowledge), waits for a slot beyond the server's
+ * MAX_CONCURRENT_STREAMS, reconnects after GOAWAY, and keeps the connection
+ * checked with PINGs. RFC 9113 §5.1.2, §6.7, §6.8, §8.
+ *
+ * @module
+ */
+
+import { Cause, Effect, type Scope, Stream } from "effect";
+import { ErrorCode, type H2ConnectionOptions, type HeaderField } from "../core/mod.ts";
+import { type BodyInput, H2Session, SessionStream, type TrailersInput } from "./_session.ts";
+import {
+  ConnectionLostError,
+  type NetError,
+  ProtocolViolationError,
+  TimeoutError,
+} from "./errors.ts";
+import { appendFields, getHeader, type HeadersInput } from "./headers.ts";
+import { connectH2 } from "./transport.ts";
+
+/** A request to send. */
+export interface ClientRequest {
+  /** Method; default `GET` (or `POST` when a body is given). */
+  readonly method?: string;
+  /** Path and query; default `/`. */
+  readonly path?: string;
+  /** `:authority`; default the URL's host. */
+  readonly authority?: string;
+  /** Header fields. */
+  readonly headers?: HeadersInput;
+  /** Body: bytes and text go out at once; a Stream is pulled as flow control allows. */
+  readonly body?: BodyInput;
+  /** Trailers: fields, or an Effect evaluated after the body. */
+  readonly trailers?: TrailersInput;
+}
+
+/** A response (RFC 9113 §8.3.2). */
+export interface ClientResponse {
+  /** The stream it arrived on. */
+  readonly streamId: number;
+  /** `:status`. */
+  readonly status: number;
+  /** Regular header fields. */
+  readonly headers: ReadonlyArray<HeaderField>;
+  /** 1xx responses that came before this one (e.g. 103 Early Hints), each a field list. */
+  readonly informational: ReadonlyArray<ReadonlyArray<HeaderField>>;
+  /** The first value of a field, by lowercase name. */
+  header(name: string): string | undefined;
+  /**
+   * The body. Data is acknowledged (WINDOW_UPDATE) only as it is pulled, so an unread body
+   * holds at most one stream window. Interrupting its consumer, or ending early, resets the
+   * stream with CANCEL. Consume it at most once.
+   */
+  readonly body: Stream.Stream<Uint8Array, NetError>;
+  /** The whole body as one array. */
+  readonly bytes: Effect.Effect<Uint8Array, NetError>;
+  /** The whole body as UTF-8 text. */
+  readonly text: Effect.Effect<string, NetError>;
+  /** Trailers, once the body has been read to the end (empty when none). */
+  readonly trailers: Effect.Effect<ReadonlyArray<HeaderField>, NetError>;
+  /**
+   * Gives up on the response: buffered data is released and, if the body has not ended, the
+   * stream is reset with CANCEL. Use it when the body will not be read.
+   */
+  readonly cancel: Effect.Effect<void>;
+  /**
+   * Responses the server pushed for this request (only with `enablePush`). Ends when this
+   * request's stream closes. Ignoring it is fine: each push holds at most one window.
+   */
+  readonly pushes: Stream.Stream<PushedResponse>;
+}
+
+/** A pushed response: the promised request and, once it arrives, its response. */
+export interface PushedResponse {
+  /** The promised stream id. */
+  readonly streamId: number;
+  /** The promised request's `:path`. */
+  readonly path: string;
+  /** The promised request's fields, pseudo-headers included. */
+  readonly requestHeaders: ReadonlyArray<HeaderField>;
+  /** The pushed response. */
+  readonly response: Effect.Effect<ClientResponse, NetError>;
+  /** Refuses the push (RST_STREAM CANCEL). */
+  readonly cancel: Effect.Effect<void>;
+}
+
+/** Options of {@link connect}. */
+export interface ClientOptions {
+  /** Extra PEM CA certificates to trust. */
+  readonly caCerts?: readonly string[];
+  /** Accept server push (SETTINGS_ENABLE_PUSH = 1); default false. */
+  readonly enablePush?: boolean;
+  /** PING every `intervalMs`; close the connection if no ACK within `timeoutMs`. Off by default. */
+  readonly keepAlive?: { readonly intervalMs: number; readonly timeoutMs: number };
+  /** Give up connecting after this long; default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** HTTP/2 settings and limits (role is fixed to client). */
+  readonly connection?: Omit<H2ConnectionOptions, "role">;
+}
+
+/** A connected client. */
+export interface H2Client {
+  /** The origin it talks to. */
+  readonly url: URL;
+  /** Sends a request and waits for the response headers. */
+  request(request: ClientRequest): Effect.Effect<ClientResponse, NetError>;
+  /** Sends a PING and waits for its ACK; fails when the connection is gone. */
+  readonly ping: Effect.Effect<void, NetError>;
+  /** Connections opened so far (more than one after a GOAWAY or a lost connection). */
+  readonly connectionsOpened: number;
+}
+
+/** Assumed until the server's SETTINGS arrive (as hyper does). */
+const ASSUMED_MAX_CONCURRENT = 100;
+
+const DEFAULT_CLIENT_CONNECTION: Omit<H2ConnectionOptions, "role"> = {
+  initialWindowSize: 1024 * 1024,
+  connectionWindowSize: 8 * 1024 * 1024,
+  // For a client this limits only pushed streams: with the stream window it bounds what
+  // ignored pushes can hold (32 x 1 MiB at most).
+  maxConcurrentStreams: 32,
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Connects to an HTTP/2 server for the lifetime of the current scope. `https:` URLs use TLS
+ * with ALPN h2 (failing unless the server selects it); `http:` URLs use h2c with prior
+ * knowledge. Closing the scope sends GOAWAY and closes the connection; unfinished requests fail
+ * with `ConnectionLost`.
+ *
+ * @param url The server's origin.
+ * @param options Trust, push, keepalive and limits.
+ * @returns The client.
+ */
+export function connect(
+  url: string | URL,
+  options: ClientOptions = {},
+): Effect.Effect<H2Client, NetError, Scope.Scope> {
+  return Effect.acquireRelease(
+    Effect.suspend(() => {
+      const client = new ClientImpl(new URL(url), options);
+      return Effect.as(client.session(), client);
+    }),
+    (client) => Effect.sync(() => client.close()),
+  );
+}
+
+class ClientImpl implements H2Client {
+  readonly url: URL;
+  readonly #options: ClientOptions;
+  readonly #connection: H2ConnectionOptions;
+  #current: H2Session | undefined;
+  #opening: Promise<H2Session> | undefined;
+  readonly #sessions = new Set<H2Session>();
+  #slotWaiters: Array<() => void> = [];
+  #closed = false;
+  connectionsOpened = 0;
+
+  constructor(url: URL, options: ClientOptions) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(`Cannot connect to "${url.href}": scheme must be http: or https:`);
+    }
+    this.url = url;
+    this.#options = options;
+    this.#connection = {
+      ...DEFAULT_CLIENT_CONNECTION,
+      ...options.connection,
+      enablePush: options.enablePush ?? false,
+      role: "client",
+    };
+  }
+
+  /** The live session, opening a new connection when there is none (or it is going away). */
+  session(): Effect.Effect<H2Session, NetError> {
+    return Effect.suspend(() => {
+      const current = this.#current;
+      if (current !== undefined && current.usable) return Effect.succeed(current);
+      if (this.#closed) {
+        return Effect.fail(
+          new ConnectionLostError({ reason: "The client is closed", initiator: "user" }),
+        );
+      }
+      this.#opening ??= this.#open().finally(() => this.#opening = undefined);
+      const opening = this.#opening;
+      return Effect.tryPromise({
+        try: () => opening,
+        catch: (error) =>
+          isNetErrorLike(error) ? error as NetError : new ConnectionLostError({
+            reason: `Cannot connect to ${this.url.host}: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            initiator: "local",
+            cause: error,
+          }),
+      });
+    });
+  }
+
+  async #open(): Promise<H2Session> {
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const conn = await Promise.race([
+      connectH2(this.url, { caCerts: this.#options.caCerts }),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(
+          () =>
+            reject(
+              new TimeoutError({
+                reason: `Cannot connect to ${this.url.host}: no answer within ${timeoutMs} ms`,
+                initiator: "local",
+              }),
+            ),
+          timeoutMs,
+        )
+      ),
+    ]).finally(() => clearTimeout(timer));
+    if (this.#closed) {
+      conn.close();
+      throw new ConnectionLostError({ reason: "The client is closed", initiator: "user" });
+    }
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
+    const session: H2Session = new H2Session(conn, {
+      connection: this.#connection,
+      hooks: {
+        onStreamClosed: (s) => {
+          if (s.local) this.#wakeSlots();
+        },
+        onSettings: () => this.#wakeSlots(),
+        onGoAway: () => {
+          // New requests go to a new connection; this one finishes what it accepted.
+          if (this.#current === session) this.#current = undefined;
+          this.#wakeSlots();
+        },
+        onClose: () => {
+          clearInterval(keepAlive);
+          this.#sessions.delete(session);
+          if (this.#current === session) this.#current = undefined;
+          this.#wakeSlots();
+        },
+      },
+    });
+    this.#sessions.add(session);
+    this.#current = session;
+    this.connectionsOpened++;
+    session.start();
+    const ka = this.#options.keepAlive;
+    if (ka !== undefined) keepAlive = this.#startKeepAlive(session, ka.intervalMs, ka.timeoutMs);
+    return session;
+  }
+
+  #startKeepAlive(session: H2Session, intervalMs: number, timeoutMs: number) {
+    let waiting = false;
+    return setInterval(() => {
+      if (waiting || session.closed) return;
+      waiting = true;
+      const timer = setTimeout(() => {
+        session.close(
+          new TimeoutError({
+            reason: `The server did not answer a keepalive PING within ${timeoutMs} ms`,
+            initiator: "local",
+          }),
+        );
+      }, timeoutMs);
+      session.ping().then(() => {
+        waiting = false;
+        clearTimeout(timer);
+      });
+    }, intervalMs);
+  }
+
+  #wakeSlots(): void {
+    const ws = this.#slotWaiters;
+    if (ws.length === 0) return;
+    this.#slotWaiters = [];
+    for (const w of ws) w();
+  }
+
+  #hasSlot(session: H2Session): boolean {
+    const limit = session.settingsReceived
+      ? session.conn.remoteSettings.maxConcurrentStreams
+      : ASSUMED_MAX_CONCURRENT;
+    return session.localOpen < limit;
+  }
+
+  /** Resolves when a stream slot may have freed up (a stream closed, SETTINGS, GOAWAY). */
+  readonly #slotFreed: Effect.Effect<void> = Effect.callback<void>((resume) => {
+    const w = () => resume(Effect.void);
+    this.#slotWaiters.push(w);
+    return Effect.sync(() => {
+      const i = this.#slotWaiters.indexOf(w);
+      if (i >= 0) this.#slotWaiters.splice(i, 1);
+    });
+  });
+
+  request(req: ClientRequest): Effect.Effect<ClientResponse, NetError> {
+    return Effect.flatMap(this.session(), (session) =>
+      Effect.suspend(() => {
+        // Checking the slot and opening the stream happen in one synchronous step, so
+        // concurrent requests never exceed the server's MAX_CONCURRENT_STREAMS.
+        if (!session.usable) return this.request(req);
+        if (!this.#hasSlot(session)) {
+          return Effect.flatMap(this.#slotFreed, () => this.request(req));
+        }
+        return this.#openStream(session, req);
+      }));
+  }
+
+  get ping(): Effect.Effect<void, NetError> {
+    return Effect.flatMap(
+      this.session(),
+      (session) =>
+        Effect.flatMap(Effect.promise(() => session.ping()), () =>
+          session.closed
+            ? Effect.fail(
+              session.closeError ??
+                new ConnectionLostError({ reason: "The connection closed", initiator: "remote" }),
+            )
+            : Effect.void),
+    );
+  }
+
+  #openStream(session: H2Session, req: ClientRequest): Effect.Effect<ClientResponse, NetError> {
+    const conn = session.conn;
+    const s = new SessionStream(conn.getNextAvailableStreamId(), true);
+    s.inbound = session.newInbound(s);
+    const body = req.body;
+    const headers: HeaderField[] = [
+      { name: ":method", value: req.method ?? (body === undefined ? "GET" : "POST") },
+      { name: ":scheme", value: this.url.protocol === "https:" ? "https" : "http" },
+      { name: ":authority", value: req.authority ?? this.url.host },
+      { name: ":path", value: req.path ?? "/" },
+    ];
+    appendFields(req.headers, headers);
+    const informational: HeaderField[][] = [];
+    const pushes = new PushQueue();
+    s.onInformational = (h) => informational.push(h);
+    if (this.#connection.enablePush) {
+      s.onPush = (pushed, fields) => pushes.add(this.#pushed(session, pushed, fields));
+    }
+    s.onClosed = () => pushes.end();
+    const response = responseOf(session, s, informational, pushes);
+    {
+      session.addStream(s);
+      const trailers = req.trailers;
+      if (
+        (body === undefined || typeof body === "string" || body instanceof Uint8Array) &&
+        (trailers === undefined || !Effect.isEffect(trailers))
+      ) {
+        try {
+          session.sendWhole(
+            s,
+            headers,
+            typeof body === "string" ? encoder.encode(body) : body,
+            trailers === undefined ? undefined : appendFields(trailers as HeadersInput, []),
+          );
+        } catch (error) {
+          session.failStream(
+            s,
+            invalidRequest(error),
+            !session.closed && !session.conn.isClosed,
+            ErrorCode.CANCEL,
+          );
+        }
+        return response;
+      }
+      try {
+        conn.sendHeaders(s.id, headers);
+        session.socket.flush();
+      } catch (error) {
+        session.failStream(
+          s,
+          invalidRequest(error),
+          false,
+        );
+        return response;
+      }
+      const pump = Effect.runFork(session.sendStreaming(s, undefined, body, trailers));
+      const previous = s.onFail;
+      s.onFail = (e) => {
+        pump.interruptUnsafe();
+        previous?.(e);
+      };
+      return response;
+    }
+  }
+
+  #pushed(session: H2Session, s: SessionStream, fields: HeaderField[]): PushedResponse {
+    const pushes = new PushQueue();
+    pushes.end();
+    return {
+      streamId: s.id,
+      path: getHeader(fields, ":path") ?? "",
+      requestHeaders: fields,
+      response: responseOf(session, s, [], pushes),
+      cancel: Effect.sync(() => session.reset(s, ErrorCode.CANCEL, "user")),
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const session of this.#sessions) {
+      session.closeError = new ConnectionLostError({
+        reason: "The client was closed",
+        initiator: "user",
+      });
+      session.terminate(ErrorCode.NO_ERROR);
+    }
+    this.#wakeSlots();
+  }
+}
+
+/** Waits for the response headers of `s`; interruption resets the stream with CANCEL. */
+function responseOf(
+  session: H2Session,
+  s: SessionStream,
+  informational: HeaderField[][],
+  pushes: PushQueue,
+): Effect.Effect<ClientResponse, NetError> {
+  let result: ClientResponse | undefined;
+  let failure: NetError | undefined;
+  let waiter: (() => void) | undefined;
+  const previousFail = s.onFail;
+  s.onResponse = (fields) => {
+    result = new ResponseImpl(s, fields, informational, pushes);
+    s.onResponse = undefined;
+    const w = waiter;
+    waiter = undefined;
+    // Resume after the whole read batch: the body of a small response usually came with it.
+    if (w !== undefined) session.defer(w);
+  };
+  s.onFail = (e) => {
+    failure = e;
+    previousFail?.(e);
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  const settled = Effect.suspend(() =>
+    result !== undefined ? Effect.succeed(result) : Effect.fail(failure!)
+  );
+  return Effect.suspend(() => {
+    if (result !== undefined || failure !== undefined) return settled;
+    return Effect.callback<ClientResponse, NetError>((resume) => {
+      waiter = () => resume(settled);
+      return Effect.sync(() => {
+        waiter = undefined;
+        // Interrupted before the response: the server should stop working on it.
+        if (result === undefined && !s.closed) session.reset(s, ErrorCode.CANCEL, "user");
+      });
+    });
+  });
+}
+
+class ResponseImpl implements ClientResponse {
+  readonly streamId: number;
+  readonly status: number;
+  readonly headers: HeaderField[];
+  readonly #s: SessionStream;
+  readonly #pushes: PushQueue;
+
+  constructor(
+    s: SessionStream,
+    fields: HeaderField[],
+    readonly informational: HeaderField[][],
+    pushes: PushQueue,
+  ) {
+    this.streamId = s.id;
+    this.#s = s;
+    this.#pushes = pushes;
+    let i = 0;
+    let status = 0;
+    for (; i < fields.length && fields[i].name.charCodeAt(0) === 0x3a; i++) {
+      if (fields[i].name === ":status") status = Number(fields[i].value);
+    }
+    this.status = status;
+    this.headers = i === 0 ? fields : fields.slice(i);
+  }
+
+  header(name: string): string | undefined {
+    return getHeader(this.headers, name);
+  }
+
+  get body(): Stream.Stream<Uint8Array, NetError> {
+    return this.#s.inbound!.stream();
+  }
+
+  get bytes(): Effect.Effect<Uint8Array, NetError> {
+    return this.#s.inbound!.all;
+  }
+
+  get text(): Effect.Effect<string, NetError> {
+    return Effect.map(this.bytes, (b) => decoder.decode(b));
+  }
+
+  get trailers(): Effect.Effect<ReadonlyArray<HeaderField>, NetError> {
+    return this.#s.inbound!.trailers;
+  }
+
+  get cancel(): Effect.Effect<void> {
+    return Effect.sync(() => this.#s.inbound!.release());
+  }
+
+  get pushes(): Stream.Stream<PushedResponse> {
+    return this.#pushes.stream();
+  }
+}
+
+/** Pushed responses of one request, as a stream that ends when the request's stream closes. */
+class PushQueue {
+  #items: PushedResponse[] = [];
+  #ended = false;
+  #waiter: (() => void) | undefined;
+
+  add(p: PushedResponse): void {
+    this.#items.push(p);
+    this.#wake();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  readonly #pull: Effect.Effect<readonly [PushedResponse, ...PushedResponse[]], Cause.Done> = Effect
+    .suspend(() => {
+      if (this.#items.length > 0) {
+        const items = this.#items as [PushedResponse, ...PushedResponse[]];
+        this.#items = [];
+        return Effect.succeed(items);
+      }
+      if (this.#ended) return Cause.done();
+      return Effect.callback<readonly [PushedResponse, ...PushedResponse[]], Cause.Done>(
+        (resume) => {
+          this.#waiter = () => resume(this.#pull);
+          return Effect.sync(() => {
+            this.#waiter = undefined;
+          });
+        },
+      );
+    });
+
+  stream(): Stream.Stream<PushedResponse> {
+    return Stream.fromPull(Effect.succeed(this.#pull));
+  }
+}
+
+/** The request broke HTTP/2 field rules (RFC 9113 §8.2): the application's mistake. */
+function invalidRequest(error: unknown): ProtocolViolationError {
+  return new ProtocolViolationError({
+    reason: `Cannot send the request: ${error instanceof Error ? error.message : String(error)}`,
+    initiator: "user",
+    code: ErrorCode.PROTOCOL_ERROR,
+  });
+}
+
+function isNetErrorLike(e: unknown): boolean {
+  return typeof e === "object" && e !== null && typeof (e as { _tag?: unknown })._tag === "string";
+}
