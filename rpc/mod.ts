@@ -49,3 +49,4 @@ export * from "./client.ts";
 export * from "./promise_client.ts";
 export * from "./health.ts";
 export * from "./reflection.ts";
+export * from "./h2_transport.ts";
