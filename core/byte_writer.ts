@@ -116,8 +116,16 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#len);
   }
 
-  /** Discards everything written. */
-  clear(): void {
+  /**
+   * Discards everything written, keeping the buffer for reuse.
+   *
+   * @param maxCapacity When the buffer is larger than this, it is replaced by one of this size,
+   *   so a writer that once held a large burst does not keep that memory forever.
+   */
+  clear(maxCapacity = Infinity): void {
     this.#len = 0;
+    if (this.#buf.length > maxCapacity) {
+      this.#buf = new Uint8Array(Math.max(MIN_CAPACITY, maxCapacity));
+    }
   }
 }

@@ -149,6 +149,8 @@ const EMPTY = new Uint8Array(0);
 const NO_EVENTS: H2Event[] = [];
 const MAX_SETTINGS_ENTRIES = 32;
 const SMALL_OUTPUT = 16_384;
+/** Largest buffer {@link H2Connection.dataToSendView} keeps once bursts are small again. */
+const IDLE_OUTPUT_CAPACITY = 64 * 1024;
 
 // A field block being assembled from HEADERS/PUSH_PROMISE + CONTINUATION frames.
 interface PendingBlock {
@@ -207,7 +209,9 @@ export class H2Connection {
   /** The resolved configuration. */
   readonly config: H2Config;
   readonly #client: boolean;
-  readonly #out = new ByteWriter(16_384);
+  #out = new ByteWriter(16_384);
+  /** The other half of the double buffer behind {@link dataToSendView}. */
+  #spare: ByteWriter | undefined;
   readonly #scratch = new ByteWriter(1024);
   readonly #reader: FrameReader;
   readonly #decoder: HpackDecoder;
@@ -596,6 +600,29 @@ export class H2Connection {
       return bytes;
     }
     return out.take();
+  }
+
+  /**
+   * Like {@link dataToSend}, but the returned array is lent, not given: it stays valid until
+   * the next call of this method, so write it completely before asking again. Two buffers
+   * take turns (one being written to the socket, one collecting new frames), so a bulk
+   * transfer neither allocates nor regrows an output buffer per write. Use it from an I/O loop
+   * that writes one batch at a time; use {@link dataToSend} when the bytes are kept.
+   *
+   * @returns A view of everything queued for the peer (possibly empty).
+   */
+  dataToSendView(): Uint8Array {
+    if (!this.#terminated) this.#pump();
+    this.#queuedControl = 0;
+    const out = this.#out;
+    const view = out.buffer.subarray(0, out.length);
+    const next = this.#spare ?? new ByteWriter(SMALL_OUTPUT);
+    // The spare's bytes were written by the caller since the previous call: reuse its memory,
+    // but give a bulk-sized buffer back once traffic is quiet again.
+    next.clear(view.length <= SMALL_OUTPUT ? IDLE_OUTPUT_CAPACITY : Infinity);
+    this.#spare = out;
+    this.#out = next;
+    return view;
   }
 
   // ---------------------------------------------------------------- commands: streams

@@ -32,3 +32,19 @@ Deno.test("ByteWriter patchU24 rewrites a length after the fact", () => {
   w.patchU24(at, 0x123456);
   assert.deepEqual(Array.from(w.toBytes()), [0x12, 0x34, 0x56, 9]);
 });
+
+Deno.test("ByteWriter clear keeps its buffer unless it exceeds maxCapacity", () => {
+  const w = new ByteWriter(256);
+  w.bytes(new Uint8Array(5000).fill(1));
+  const grown = w.buffer;
+  w.clear();
+  assert.equal(w.length, 0);
+  assert.equal(w.buffer, grown);
+  w.u8(9);
+  assert.equal(grown[0], 9);
+  w.clear(1024);
+  assert.equal(w.buffer.length, 1024);
+  assert.notEqual(w.buffer, grown);
+  w.clear(4096);
+  assert.equal(w.buffer.length, 1024);
+});
