@@ -5,6 +5,11 @@
  * throughput as the TLS bar for big bodies.
  *
  * Usage: deno run -A bench/h2load_servers.ts [--reps N] [--small-n N] [--big-n N]
+ *   [--only small|big] [--baseline DIR]
+ *
+ * `--baseline DIR` adds "h2kit (before)": `DIR/examples/h2_server.ts` from another checkout
+ * (e.g. `git worktree add /tmp/base HEAD~1`), measured interleaved with the current tree.
+ * `--only` runs one of the two loads.
  *
  * Servers are started and killed by this script (PIDs it owns), one at a time,
  * on 127.0.0.1. Needs h2load, node and the peers in /work/shared/peers/servers.
@@ -20,6 +25,13 @@ function opt(name: string, def: number): number {
 const REPS = opt("reps", 3);
 const SMALL_N = opt("small-n", 200_000);
 const BIG_N = opt("big-n", 2000);
+function strOpt(name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+const ONLY = strOpt("only");
+const BASELINE = strOpt("baseline");
+const TESTS = ONLY === "small" ? ["small"] : ONLY === "big" ? ["big"] : ["small", "big"];
 
 const root = new URL("../", import.meta.url).pathname;
 const certs = `${root}tests/_support/certs/`;
@@ -49,6 +61,21 @@ for (const tls of [true, false]) {
       ...(tls ? ["--cert", CERT, "--key", KEY] : []),
     ],
   });
+  if (BASELINE !== undefined) {
+    servers.push({
+      name: "h2kit (before)",
+      tls,
+      cmd: Deno.execPath(),
+      args: (port) => [
+        "run",
+        "-A",
+        `${BASELINE}/examples/h2_server.ts`,
+        "--port",
+        String(port),
+        ...(tls ? ["--cert", CERT, "--key", KEY] : []),
+      ],
+    });
+  }
   servers.push({
     name: "Deno.serve",
     tls,
@@ -95,6 +122,13 @@ async function waitPort(port: number): Promise<void> {
   }
 }
 
+/** CPU time (user + system) of a process in milliseconds, from Linux /proc (USER_HZ 100). */
+function cpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function h2load(
   url: string,
   extra: string[],
@@ -129,13 +163,23 @@ async function measure(spec: ServerSpec, warm: boolean): Promise<void> {
     const small = ["-n", String(SMALL_N), "-c", "10", "-m", "50"];
     const big = ["-n", String(BIG_N), "-c", "4", "-m", "4"];
     if (warm) {
-      await h2load(`${base}/`, ["-n", "20000", "-c", "10", "-m", "50"]);
-      await h2load(`${base}/big`, ["-n", "200", "-c", "4", "-m", "4"]);
+      if (TESTS.includes("small")) {
+        await h2load(`${base}/`, ["-n", "20000", "-c", "10", "-m", "50"]);
+      }
+      if (TESTS.includes("big")) await h2load(`${base}/big`, ["-n", "200", "-c", "4", "-m", "4"]);
     }
-    const s = await h2load(`${base}/`, small);
-    const b = await h2load(`${base}/big`, big);
+    const runs: Array<readonly [string, { rps: number; bad: number }]> = [];
+    if (TESTS.includes("small")) runs.push(["small", await h2load(`${base}/`, small)]);
     const mode = spec.tls ? "TLS" : "h2c";
-    for (const [test, r] of [["small", s], ["big", b]] as const) {
+    if (TESTS.includes("big")) {
+      const c0 = cpuMs(child.pid);
+      runs.push(["big", await h2load(`${base}/big`, big)]);
+      const key = `${spec.name}|${mode}|cpu`;
+      (results.get(key) ?? results.set(key, []).get(key)!).push(
+        (cpuMs(child.pid) - c0) * 1000 / BIG_N,
+      );
+    }
+    for (const [test, r] of runs) {
       const key = `${spec.name}|${mode}|${test}`;
       (results.get(key) ?? results.set(key, []).get(key)!).push(r.rps);
       if (r.bad > 0) failures.push(`${key}: ${r.bad} failed/errored`);
@@ -190,36 +234,48 @@ function median(xs: number[]): number {
 for (let rep = 0; rep < REPS; rep++) {
   for (const spec of servers) await measure(spec, rep === 0);
 }
-const raw = median([await rawTls(2000), await rawTls(2000), await rawTls(2000)]);
+const raw = TESTS.includes("big")
+  ? median([await rawTls(2000), await rawTls(2000), await rawTls(2000)])
+  : undefined;
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+/** "median (min..max)" of a series, or "-" when it was not measured. */
+function cell(key: string): string {
+  const xs = results.get(key);
+  if (xs === undefined) return "-";
+  return `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
+}
+const m = (name: string, mode: string, test: string) => {
+  const xs = results.get(`${name}|${mode}|${test}`);
+  return xs === undefined ? NaN : median(xs);
+};
 console.log(`\nh2load -t 1; small: -n ${SMALL_N} -c 10 -m 50; big (1 MiB): -n ${BIG_N} -c 4 -m 4;`);
 console.log(`median of ${REPS} interleaved reps (min..max in brackets)\n`);
-console.log("| server | mode | small req/s | big MiB/s |");
-console.log("| --- | --- | --- | --- |");
+console.log("| server | mode | small req/s | big MiB/s | server CPU µs per MiB (big) |");
+console.log("| --- | --- | --- | --- | --- |");
 for (const spec of servers.filter((s) => s.tls).concat(servers.filter((s) => !s.tls))) {
   const mode = spec.tls ? "TLS" : "h2c";
-  const sm = results.get(`${spec.name}|${mode}|small`)!;
-  const bg = results.get(`${spec.name}|${mode}|big`)!;
+  const k = `${spec.name}|${mode}|`;
   console.log(
-    `| ${spec.name} | ${mode} | ${fmt(median(sm))} (${fmt(Math.min(...sm))}..${
-      fmt(Math.max(...sm))
-    }) | ${fmt(median(bg))} (${fmt(Math.min(...bg))}..${fmt(Math.max(...bg))}) |`,
+    `| ${spec.name} | ${mode} | ${cell(k + "small")} | ${cell(k + "big")} | ${cell(k + "cpu")} |`,
   );
 }
-console.log(`| raw Deno TLS socket (1 MiB writes) | TLS | - | ${fmt(raw)} |`);
-const m = (name: string, mode: string, test: string) =>
-  median(results.get(`${name}|${mode}|${test}`)!);
+if (raw !== undefined) {
+  console.log(`| raw Deno TLS socket (1 MiB writes, same process) | TLS | - | ${fmt(raw)} | - |`);
+}
 console.log("\nRatios (h2kit / other):");
+const others = ["Deno.serve", "node:http2", ...(BASELINE !== undefined ? ["h2kit (before)"] : [])];
 for (const mode of ["TLS", "h2c"]) {
-  for (const other of ["Deno.serve", "node:http2"]) {
-    console.log(
-      `- ${mode} small vs ${other}: ${
-        (m("h2kit", mode, "small") / m(other, mode, "small")).toFixed(2)
-      }x;` +
-        ` big: ${(m("h2kit", mode, "big") / m(other, mode, "big")).toFixed(2)}x`,
-    );
+  for (const other of others) {
+    const parts: string[] = [];
+    for (const [label, test] of [["small", "small"], ["big", "big"], ["server CPU/MiB", "cpu"]]) {
+      const r = m("h2kit", mode, test) / m(other, mode, test);
+      if (!Number.isNaN(r)) parts.push(`${label} ${r.toFixed(2)}x`);
+    }
+    console.log(`- ${mode} vs ${other}: ${parts.join("; ")}`);
   }
 }
-console.log(`- TLS big vs raw Deno TLS socket: ${(m("h2kit", "TLS", "big") / raw).toFixed(2)}x`);
+if (raw !== undefined) {
+  console.log(`- TLS big vs raw Deno TLS socket: ${(m("h2kit", "TLS", "big") / raw).toFixed(2)}x`);
+}
 console.log(failures.length === 0 ? "\nNo failed or errored requests." : failures.join("\n"));

@@ -8,13 +8,19 @@
  * - `GET /trailers` -> a body followed by trailers
  * - `GET /push` -> pushes `/pushed.txt`, then answers
  *
+ * Responses are compressed with `br` or `gzip` when the client asks for it (`accept-encoding`,
+ * e.g. `curl --compressed`): `/big` goes out as about 50 bytes of Brotli. Clients that send no
+ * `accept-encoding` (h2load, plain curl) get the bytes as they are.
+ *
  * Usage: `deno run --allow-net --allow-read examples/h2_server.ts [--port N] [--cert F --key F]`.
  * Prints `LISTENING <port>` once ready; stops gracefully on SIGINT/SIGTERM.
  *
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Stream } from "effect";
+import { withContentEncoding } from "../net/content_encoding.ts";
 import { serve, type ServerRequest, type ServerResponse } from "../net/server.ts";
 
 const SMALL = new TextEncoder().encode("hello, world\n");
@@ -64,6 +70,12 @@ export function route(req: ServerRequest): Effect.Effect<ServerResponse> {
   }
 }
 
+/**
+ * The routes with content-coding: what the example server runs (exported for the tests). Its
+ * constant bodies are compressed once and then served from the cache.
+ */
+export const handler = withContentEncoding(route, { cacheBodies: true });
+
 function parseArgs(args: string[]): { port: number; cert?: string; key?: string } {
   let port = 8443;
   let cert: string | undefined;
@@ -82,7 +94,7 @@ if (import.meta.main) {
     ? { cert: Deno.readTextFileSync(cert), key: Deno.readTextFileSync(key) }
     : undefined;
   const program = Effect.scoped(Effect.gen(function* () {
-    const server = yield* serve({ handler: route, hostname: "127.0.0.1", port, tls });
+    const server = yield* serve({ handler, hostname: "127.0.0.1", port, tls });
     console.log(`LISTENING ${server.port}`);
     yield* Effect.callback<void>((resume) => {
       const stop = () => resume(Effect.void);

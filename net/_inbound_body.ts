@@ -46,7 +46,8 @@ export class InboundBody {
 
   /**
    * @param ack Returns `length` octets of flow-control credit to the peer.
-   * @param cancel The consumer gave up before the end: reset the stream (CANCEL).
+   * @param cancel The consumer gave up before the end. A client resets the stream (CANCEL); a
+   *   server keeps it open for its response (RFC 9113 §8.1) and only discards what follows.
    * @param defer Runs a wake-up now or at the end of the current read batch, so a consumer
    *   fiber resumes once per socket read rather than once per DATA frame.
    */
@@ -126,8 +127,9 @@ export class InboundBody {
   }
 
   /**
-   * The consumer stopped reading. Buffered credit is returned; if the body had not ended the
-   * stream is reset with CANCEL.
+   * The consumer stopped reading. Buffered credit is returned, and DATA arriving later is
+   * dropped with its credit returned at once, so the connection window never leaks; if the body
+   * had not ended the owner's `cancel` runs.
    */
   release(): void {
     if (this.#released) return;

@@ -19,6 +19,7 @@ import {
   type H2ConnectionOptions,
   type H2Event,
   type HeaderField,
+  StreamState,
 } from "../core/mod.ts";
 import { InboundBody } from "./_inbound_body.ts";
 import {
@@ -131,6 +132,8 @@ export class H2Session {
   settingsReceived = false;
   readonly #hooks: SessionHooks;
   readonly #roomWaiters = new Set<SessionStream>();
+  /** Streams to reset with NO_ERROR once our END_STREAM is written ({@link finishEarly}). */
+  readonly #finishing = new Set<SessionStream>();
   #emptyWaiters: Array<() => void> = [];
   #pingWaiters: Array<() => void> = [];
   #closeWhenIdle = false;
@@ -158,7 +161,8 @@ export class H2Session {
     this.#hooks = options.hooks;
     this.socket = new H2Socket(raw, {
       onData: (chunk) => this.#onData(chunk),
-      pull: () => this.conn.dataToSend(),
+      // Lent bytes: the socket writes one batch completely before it pulls the next.
+      pull: () => this.conn.dataToSendView(),
       onClose: (error) => this.#onSocketClose(error),
       onDrain: () => this.#onDrain(),
     });
@@ -180,7 +184,7 @@ export class H2Session {
     this.socket.start();
     if (upgrade !== undefined) {
       const s = new SessionStream(1);
-      s.inbound = this.newInbound(s);
+      s.inbound = this.newInbound(s, false);
       s.remoteEnded = true;
       s.inbound.end();
       this.streams.set(1, s);
@@ -225,7 +229,7 @@ export class H2Session {
       }
       case "request_received": {
         const s = new SessionStream(ev.streamId);
-        s.inbound = this.newInbound(s);
+        s.inbound = this.newInbound(s, false);
         this.streams.set(s.id, s);
         if (ev.streamEnded !== undefined) {
           s.remoteEnded = true;
@@ -305,15 +309,24 @@ export class H2Session {
     }
   }
 
-  /** A receive buffer for `s` that acknowledges data on this connection as it is pulled. */
-  newInbound(s: SessionStream): InboundBody {
+  /**
+   * A receive buffer for `s` that acknowledges data on this connection as it is pulled.
+   *
+   * @param s The stream.
+   * @param cancelOnRelease Reset with CANCEL when the reader stops early (a client dropping a
+   *   response). A server passes false: it may still answer a request it stopped reading (a
+   *   gRPC error status while the client streams), so the stream stays open, later DATA is
+   *   discarded with its credit returned, and {@link finishEarly} resets it with NO_ERROR
+   *   once the response is out (RFC 9113 §8.1).
+   */
+  newInbound(s: SessionStream, cancelOnRelease = true): InboundBody {
     return new InboundBody(
       (length) => {
         if (this.closed || this.conn.isClosed) return;
         this.conn.acknowledgeReceivedData(s.id, length);
         this.socket.flush();
       },
-      () => this.reset(s, ErrorCode.CANCEL, "user"),
+      cancelOnRelease ? () => this.reset(s, ErrorCode.CANCEL, "user") : () => {},
       this.#defer,
     );
   }
@@ -402,13 +415,44 @@ export class H2Session {
     s.error = error;
     s.localEnded = true;
     s.remoteEnded = true;
-    s.inbound?.fail(error);
-    s.abort?.abort(error);
     const onFail = s.onFail;
     s.onFail = undefined;
+    // Closed first, then the reader woken: a handler resuming on the body's error (or on the
+    // signal) must find the stream closed, not try to answer on a reset stream.
     this.#remove(s);
+    s.inbound?.fail(error);
+    s.abort?.abort(error);
     // After any reader wake-ups queued in this read batch, so readers see data, then the error.
     if (onFail !== undefined) this.#defer(() => onFail(error));
+  }
+
+  /**
+   * Our side of `s` is complete but the peer is still sending (a response before the end of its
+   * request): once every frame of ours is written, reset with NO_ERROR so the peer stops sending
+   * (RFC 9113 §8.1). Waiting matters: RST_STREAM discards DATA still queued for flow control.
+   */
+  finishEarly(s: SessionStream): void {
+    if (s.closed || s.remoteEnded) return;
+    if (this.#sentEnd(s)) {
+      this.reset(s, ErrorCode.NO_ERROR, "local");
+      return;
+    }
+    this.#finishing.add(s);
+  }
+
+  /** Whether our END_STREAM for `s` is in the connection's output (not waiting for a window). */
+  #sentEnd(s: SessionStream): boolean {
+    return this.conn.streamState(s.id) !== StreamState.OPEN;
+  }
+
+  #checkFinishing(): void {
+    for (const s of this.#finishing) {
+      if (s.closed || s.remoteEnded) this.#finishing.delete(s);
+      else if (this.#sentEnd(s)) {
+        this.#finishing.delete(s);
+        this.reset(s, ErrorCode.NO_ERROR, "local");
+      }
+    }
   }
 
   /** Resets `s` with `code` (RST_STREAM) on behalf of `initiator`. */
@@ -442,6 +486,7 @@ export class H2Session {
 
   #onDrain(): void {
     if (this.#roomWaiters.size > 0) this.checkRoom();
+    if (this.#finishing.size > 0) this.#checkFinishing();
   }
 
   /** Waits until `s` has room for more body, or fails with the stream's error. */
@@ -488,8 +533,8 @@ export class H2Session {
 
   /**
    * A large byte body goes to the connection a slice at a time as the previous one is written,
-   * so each batch the socket pulls stays small (the connection copies what it sends into one
-   * output array) and the body is queued only as fast as the peer takes it.
+   * so each batch the socket pulls stays bounded (the connection copies what it sends into its
+   * reused output buffers) and the body is queued only as fast as the peer takes it.
    */
   #sendSliced(
     s: SessionStream,

@@ -18,6 +18,15 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { appendFields, getHeader, type HeadersInput } from "./headers.ts";
+import {
+  addAcceptEncoding,
+  type ContentCoding,
+  type ContentDecodingError,
+  decodableCoding,
+  decodeBody,
+  resolveMaxDecodedSize,
+} from "./content_encoding.ts";
+import { collectBytes } from "./server.ts";
 import { connectH2 } from "./transport.ts";
 
 /** A request to send. */
@@ -34,6 +43,8 @@ export interface ClientRequest {
   readonly body?: BodyInput;
   /** Trailers: fields, or an Effect evaluated after the body. */
   readonly trailers?: TrailersInput;
+  /** Overrides {@link ClientOptions.decompress} for this request. */
+  readonly decompress?: boolean;
 }
 
 /** A response (RFC 9113 §8.3.2). */
@@ -42,8 +53,13 @@ export interface ClientResponse {
   readonly streamId: number;
   /** `:status`. */
   readonly status: number;
-  /** Regular header fields. */
+  /**
+   * Regular header fields. When the client decoded the body, `content-encoding` and
+   * `content-length` are removed: they described the coded bytes (as Go's transport does).
+   */
   readonly headers: ReadonlyArray<HeaderField>;
+  /** The coding the client removed from the body (`"br"`, `"gzip"`), or `undefined`. */
+  readonly decodedEncoding: ContentCoding | undefined;
   /** 1xx responses that came before this one (e.g. 103 Early Hints), each a field list. */
   readonly informational: ReadonlyArray<ReadonlyArray<HeaderField>>;
   /** The first value of a field, by lowercase name. */
@@ -51,13 +67,15 @@ export interface ClientResponse {
   /**
    * The body. Data is acknowledged (WINDOW_UPDATE) only as it is pulled, so an unread body
    * holds at most one stream window. Interrupting its consumer, or ending early, resets the
-   * stream with CANCEL. Consume it at most once.
+   * stream with CANCEL. Consume it at most once. A decoded body fails with
+   * `ContentDecodingError` when corrupt or past `maxDecompressedSize` (an unfinished stream is
+   * then reset with CANCEL).
    */
-  readonly body: Stream.Stream<Uint8Array, NetError>;
+  readonly body: Stream.Stream<Uint8Array, NetError | ContentDecodingError>;
   /** The whole body as one array. */
-  readonly bytes: Effect.Effect<Uint8Array, NetError>;
+  readonly bytes: Effect.Effect<Uint8Array, NetError | ContentDecodingError>;
   /** The whole body as UTF-8 text. */
-  readonly text: Effect.Effect<string, NetError>;
+  readonly text: Effect.Effect<string, NetError | ContentDecodingError>;
   /** Trailers, once the body has been read to the end (empty when none). */
   readonly trailers: Effect.Effect<ReadonlyArray<HeaderField>, NetError>;
   /**
@@ -90,6 +108,11 @@ export interface PushedResponse {
 export interface ClientOptions {
   /** Extra PEM CA certificates to trust. */
   readonly caCerts?: readonly string[];
+  /**
+   * TLS server name (SNI and certificate check) when it differs from the URL's host, as gRPC's
+   * `--server_host_override`; `:authority` still comes from the URL.
+   */
+  readonly serverName?: string;
   /** Accept server push (SETTINGS_ENABLE_PUSH = 1); default false. */
   readonly enablePush?: boolean;
   /** PING every `intervalMs`; close the connection if no ACK within `timeoutMs`. Off by default. */
@@ -98,6 +121,14 @@ export interface ClientOptions {
   readonly connectTimeoutMs?: number;
   /** HTTP/2 settings and limits (role is fixed to client). */
   readonly connection?: Omit<H2ConnectionOptions, "role">;
+  /**
+   * Send `accept-encoding: br, gzip` and decode `br`/`gzip` response bodies transparently
+   * (RFC 9110 §8.4, §12.5.3); default true. Requests that set their own `accept-encoding` get
+   * the body as received. gRPC requests are never changed.
+   */
+  readonly decompress?: boolean;
+  /** The most bytes a decoded body may have; default 64 MiB. `Infinity` disables the limit. */
+  readonly maxDecompressedSize?: number;
 }
 
 /** A connected client. */
@@ -160,12 +191,15 @@ class ClientImpl implements H2Client {
   #closed = false;
   connectionsOpened = 0;
 
+  readonly #maxDecoded: number;
+
   constructor(url: URL, options: ClientOptions) {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new TypeError(`Cannot connect to "${url.href}": scheme must be http: or https:`);
     }
     this.url = url;
     this.#options = options;
+    this.#maxDecoded = resolveMaxDecodedSize(options.maxDecompressedSize);
     this.#connection = {
       ...DEFAULT_CLIENT_CONNECTION,
       ...options.connection,
@@ -204,7 +238,10 @@ class ClientImpl implements H2Client {
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const conn = await Promise.race([
-      connectH2(this.url, { caCerts: this.#options.caCerts }),
+      connectH2(this.url, {
+        caCerts: this.#options.caCerts,
+        serverName: this.#options.serverName,
+      }),
       new Promise<never>((_, reject) =>
         timer = setTimeout(
           () =>
@@ -335,6 +372,12 @@ class ClientImpl implements H2Client {
       { name: ":path", value: req.path ?? "/" },
     ];
     appendFields(req.headers, headers);
+    // Content-coding: ask for br/gzip and decode, unless the caller opted out or chose its own
+    // accept-encoding (then it gets the body as received). A HEAD response has no body.
+    const decodeLimit = (req.decompress ?? this.#options.decompress ?? true) &&
+        addAcceptEncoding(headers) && headers[0].value !== "HEAD"
+      ? this.#maxDecoded
+      : undefined;
     const informational: HeaderField[][] = [];
     const pushes = new PushQueue();
     s.onInformational = (h) => informational.push(h);
@@ -342,7 +385,7 @@ class ClientImpl implements H2Client {
       s.onPush = (pushed, fields) => pushes.add(this.#pushed(session, pushed, fields));
     }
     s.onClosed = () => pushes.end();
-    const response = responseOf(session, s, informational, pushes);
+    const response = responseOf(session, s, informational, pushes, decodeLimit);
     {
       session.addStream(s);
       const trailers = req.trailers;
@@ -419,13 +462,14 @@ function responseOf(
   s: SessionStream,
   informational: HeaderField[][],
   pushes: PushQueue,
+  decodeLimit?: number,
 ): Effect.Effect<ClientResponse, NetError> {
   let result: ClientResponse | undefined;
   let failure: NetError | undefined;
   let waiter: (() => void) | undefined;
   const previousFail = s.onFail;
   s.onResponse = (fields) => {
-    result = new ResponseImpl(s, fields, informational, pushes);
+    result = new ResponseImpl(s, fields, informational, pushes, decodeLimit);
     s.onResponse = undefined;
     const w = waiter;
     waiter = undefined;
@@ -459,14 +503,17 @@ class ResponseImpl implements ClientResponse {
   readonly streamId: number;
   readonly status: number;
   readonly headers: HeaderField[];
+  readonly decodedEncoding: ContentCoding | undefined;
   readonly #s: SessionStream;
   readonly #pushes: PushQueue;
+  readonly #decodeLimit: number;
 
   constructor(
     s: SessionStream,
     fields: HeaderField[],
     readonly informational: HeaderField[][],
     pushes: PushQueue,
+    decodeLimit?: number,
   ) {
     this.streamId = s.id;
     this.#s = s;
@@ -478,21 +525,38 @@ class ResponseImpl implements ClientResponse {
     }
     this.status = status;
     this.headers = i === 0 ? fields : fields.slice(i);
+    this.#decodeLimit = decodeLimit ?? Infinity;
+    if (decodeLimit !== undefined && status >= 200 && status !== 204 && status !== 304) {
+      // Exactly one coding h2kit knows; stacked or unknown codings are handed over as received.
+      let count = 0;
+      for (const f of this.headers) if (f.name === "content-encoding") count++;
+      const coding = count === 1
+        ? decodableCoding(getHeader(this.headers, "content-encoding"))
+        : undefined;
+      if (coding !== undefined) {
+        this.decodedEncoding = coding;
+        this.headers = this.headers.filter((f) =>
+          f.name !== "content-encoding" && f.name !== "content-length"
+        );
+      }
+    }
   }
 
   header(name: string): string | undefined {
     return getHeader(this.headers, name);
   }
 
-  get body(): Stream.Stream<Uint8Array, NetError> {
-    return this.#s.inbound!.stream();
+  get body(): Stream.Stream<Uint8Array, NetError | ContentDecodingError> {
+    const raw = this.#s.inbound!.stream();
+    const coding = this.decodedEncoding;
+    return coding === undefined ? raw : decodeBody(raw, coding, this.#decodeLimit);
   }
 
-  get bytes(): Effect.Effect<Uint8Array, NetError> {
-    return this.#s.inbound!.all;
+  get bytes(): Effect.Effect<Uint8Array, NetError | ContentDecodingError> {
+    return this.decodedEncoding === undefined ? this.#s.inbound!.all : collectBytes(this.body);
   }
 
-  get text(): Effect.Effect<string, NetError> {
+  get text(): Effect.Effect<string, NetError | ContentDecodingError> {
     return Effect.map(this.bytes, (b) => decoder.decode(b));
   }
 

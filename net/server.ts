@@ -11,7 +11,7 @@
 import { Cause, Effect, Exit, type Fiber, type Scope, Stream } from "effect";
 import { ErrorCode, type H2ConnectionOptions, type HeaderField } from "../core/mod.ts";
 import { type BodyInput, H2Session, SessionStream, type TrailersInput } from "./_session.ts";
-import type { NetError } from "./errors.ts";
+import { type NetError, ProtocolViolationError } from "./errors.ts";
 import { appendFields, getHeader, type HeadersInput } from "./headers.ts";
 import { type H2Listener, HandshakeRefused, listenH2, prepareAccepted } from "./transport.ts";
 import { type Http1Head, type Opening, sniffOpening, upgradeSettings } from "./_h2c_sniff.ts";
@@ -35,7 +35,9 @@ export interface ServerRequest {
   header(name: string): string | undefined;
   /**
    * The request body. Pulling it returns flow-control credit to the client; it fails with a
-   * `StreamReset` error if the client resets the stream. Consume it at most once.
+   * `StreamReset` error if the client resets the stream. Consume it at most once. Stopping
+   * early does not reset the stream: the response still goes out, later DATA is discarded
+   * (its credit returned), and RST_STREAM(NO_ERROR) follows the response (RFC 9113 §8.1).
    */
   readonly body: Stream.Stream<Uint8Array, NetError>;
   /** The whole body as one array (convenience; buffers it). */
@@ -266,7 +268,14 @@ class ServerImpl<E> {
       connection: this.#connectionOptions,
       hooks: {
         onRequest: (s, headers) => this.#onRequest(session, s, headers),
-        onClose: () => this.#sessions.delete(session),
+        onClose: (error) => {
+          this.#sessions.delete(session);
+          // A connection error we detected (GOAWAY sent): worth an operator's attention,
+          // unlike a peer that merely went away.
+          if (error instanceof ProtocolViolationError) {
+            this.#onError("Closed a connection after a connection error", error);
+          }
+        },
       },
     });
     this.#sessions.add(session);
@@ -402,13 +411,9 @@ class ServerImpl<E> {
   /** The response is complete: an unread request body is cut short with RST_STREAM(NO_ERROR). */
   #finishRequest(session: H2Session, s: SessionStream): void {
     // RFC 9113 §8.1: a server may answer before the request ends and then reset with NO_ERROR
-    // so the client stops sending a body nobody reads. Deferred a turn: the response's last
-    // frames are queued and must be written before the RST_STREAM.
-    if (!s.closed && !s.remoteEnded) {
-      queueMicrotask(() => {
-        if (!s.closed && !s.remoteEnded) session.reset(s, ErrorCode.NO_ERROR, "local");
-      });
-    }
+    // so the client stops sending a body nobody reads; the session waits until the response's
+    // last frame is written (a reset would drop DATA still waiting for the client's window).
+    session.finishEarly(s);
   }
 
   /** The handler failed: 500 when no headers went out, else RST_STREAM(INTERNAL_ERROR). */

@@ -36,7 +36,9 @@ export interface H2SocketHandler {
   onData(chunk: Uint8Array): void;
   /**
    * Everything queued for the wire, or `undefined`/empty when nothing is.
-   * Called by the writer whenever it is free and the socket is dirty.
+   * Called by the writer whenever it is free and the socket is dirty. The array may be lent
+   * (`H2Connection.dataToSendView`): the writer writes it completely before it calls `pull`
+   * again and keeps no reference to it afterwards.
    */
   pull(): Uint8Array | undefined;
   /** The connection ended: `error` is undefined for a clean EOF. Called once. */

@@ -120,6 +120,13 @@ export async function prepareAccepted(conn: Deno.Conn, handshakeTimeoutMs = 10_0
 export interface ConnectOptions {
   /** Extra PEM CA certificates to trust (tests use a private CA). */
   readonly caCerts?: readonly string[];
+  /**
+   * The TLS server name (SNI, and the name the certificate must match) when it differs from
+   * the host connected to, as gRPC's `--server_host_override`. `Deno.connectTls` takes no such
+   * option, so the TCP connection is opened to the URL's host and upgraded with
+   * `Deno.startTls` under this name.
+   */
+  readonly serverName?: string;
 }
 
 /**
@@ -127,19 +134,28 @@ export interface ConnectOptions {
  * selects it), `http:` opens TCP for h2c with prior knowledge.
  *
  * @param url The origin to connect to.
- * @param options Trust anchors.
+ * @param options Trust anchors and the TLS server name.
  * @returns The connected socket.
  */
 export async function connectH2(url: URL, options: ConnectOptions = {}): Promise<Deno.Conn> {
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   if (url.protocol === "https:") {
     const port = url.port === "" ? 443 : Number(url.port);
-    const conn = await Deno.connectTls({
-      hostname,
-      port,
-      caCerts: options.caCerts ? [...options.caCerts] : undefined,
-      alpnProtocols: ["h2"],
-    });
+    const caCerts = options.caCerts ? [...options.caCerts] : undefined;
+    const serverName = options.serverName;
+    let conn: Deno.TlsConn;
+    if (serverName === undefined || serverName === hostname) {
+      conn = await Deno.connectTls({ hostname, port, caCerts, alpnProtocols: ["h2"] });
+    } else {
+      const tcp = await Deno.connect({ hostname, port, transport: "tcp" });
+      setNoDelay(tcp);
+      try {
+        conn = await Deno.startTls(tcp, { hostname: serverName, caCerts, alpnProtocols: ["h2"] });
+      } catch (error) {
+        safeClose(tcp);
+        throw error;
+      }
+    }
     let alpn: string | null;
     try {
       alpn = (await conn.handshake()).alpnProtocol;

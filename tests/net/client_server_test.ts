@@ -459,3 +459,25 @@ Deno.test("ClientResponse cancel resets an unread response with CANCEL", async (
     assert.equal(got, "StreamReset:8:remote");
   });
 });
+
+Deno.test("connect with serverName dials the URL's host and checks the certificate against the name", async () => {
+  await withServer({
+    tls: { cert: CERT, key: KEY },
+    handler: (req) => Effect.succeed({ body: req.authority }),
+  }, async (server) => {
+    const url = `https://127.0.0.1:${server.port}`;
+    const authority = await runScoped(Effect.gen(function* () {
+      const client = yield* connect(url, { caCerts: [CA], serverName: "foo.test.google.fr" });
+      const res = yield* client.request({ path: "/" });
+      return yield* res.text;
+    }));
+    // :authority still names the URL's host.
+    assert.equal(authority, `127.0.0.1:${server.port}`);
+    const refused = await runScoped(Effect.exit(Effect.gen(function* () {
+      const client = yield* connect(url, { caCerts: [CA], serverName: "other.example" });
+      return yield* client.request({ path: "/" });
+    })));
+    assert.ok(Exit.isFailure(refused));
+    assert.equal((Cause.squash(refused.cause) as { _tag?: string })._tag, "ConnectionLost");
+  });
+});

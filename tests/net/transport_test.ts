@@ -95,3 +95,58 @@ Deno.test("prepareAccepted gives up on a TLS client that never sends its handsha
     l.listener.close();
   }
 });
+
+Deno.test("connectH2 verifies and sends serverName, not the connect host, when given", async () => {
+  const l = listenH2({ tls: { cert: CERT, key: KEY } });
+  try {
+    const accepted = (async () => {
+      const c = await l.listener.accept();
+      await prepareAccepted(c).catch(() => {});
+      c.close();
+    })();
+    // 127.0.0.1 is dialled; the certificate is checked against foo.test.google.fr (in its SANs).
+    const conn = await connectH2(new URL(`https://127.0.0.1:${l.port}`), {
+      caCerts: [CA],
+      serverName: "foo.test.google.fr",
+    });
+    conn.close();
+    await accepted;
+    // A name the certificate does not cover fails although the dialled IP is covered.
+    const refused = (async () => {
+      const c = await l.listener.accept();
+      // The handshake fails on the client side; prepareAccepted then closes the socket itself.
+      await prepareAccepted(c).then(() => c.close(), () => {});
+    })();
+    await assert.rejects(
+      connectH2(new URL(`https://127.0.0.1:${l.port}`), {
+        caCerts: [CA],
+        serverName: "not-in-the-cert.example",
+      }),
+    );
+    await refused;
+  } finally {
+    l.listener.close();
+  }
+});
+
+Deno.test("connectH2 puts serverName in the ClientHello's SNI", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  try {
+    const hello = (async () => {
+      const c = await l.accept();
+      const buf = new Uint8Array(4096);
+      const n = await c.read(buf);
+      c.close();
+      return new TextDecoder("latin1").decode(buf.subarray(0, n ?? 0));
+    })();
+    await assert.rejects(
+      connectH2(new URL(`https://127.0.0.1:${port}`), { caCerts: [CA], serverName: "sni.test" }),
+    );
+    const text = await hello;
+    assert.ok(text.includes("sni.test"));
+    assert.ok(text.includes("h2"));
+  } finally {
+    l.close();
+  }
+});

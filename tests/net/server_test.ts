@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { Cause, Deferred, Effect, Exit, Fiber, Stream } from "effect";
+import { connect } from "../../net/client.ts";
+import type { ServerResponse } from "../../net/server.ts";
+import { withServer } from "./_helpers.ts";
+
+const CHUNK = 64 * 1024;
+
+function runScoped<A, E>(effect: Effect.Effect<A, E, import("effect").Scope.Scope>): Promise<A> {
+  return Effect.runPromise(Effect.scoped(effect));
+}
+
+Deno.test("serve delivers a response to a request it stopped reading, then resets with NO_ERROR", async () => {
+  // The handler reads one chunk, gives up on the body, and answers only after the client has
+  // pushed three stream windows more: that upload can only progress if the discarded DATA is
+  // still credited back, and the answer must arrive although the body was never finished.
+  const uploaded = Deferred.makeUnsafe<void>();
+  const errors: string[] = [];
+  const chunks = Array.from({ length: 48 }, () => new Uint8Array(CHUNK));
+  await withServer({
+    onError: (m) => errors.push(m),
+    connection: { initialWindowSize: 1024 * 1024, connectionWindowSize: 1024 * 1024 },
+    handler: (req) =>
+      Effect.gen(function* () {
+        const first = yield* req.body.pipe(Stream.take(1), Stream.runCollect);
+        yield* Deferred.await(uploaded);
+        return {
+          status: 200,
+          body: `read ${Array.from(first)[0].length}`,
+          trailers: { "grpc-status": "3" },
+        } satisfies ServerResponse;
+      }),
+  }, async (server) => {
+    const out = await runScoped(
+      Effect.gen(function* () {
+        const client = yield* connect(server.url);
+        const body = Stream.concat(
+          Stream.fromIterable(chunks),
+          Stream.fromEffect(Deferred.succeed(uploaded, undefined)).pipe(
+            Stream.flatMap(() => Stream.never),
+          ),
+        );
+        const res = yield* client.request({ method: "POST", path: "/early", body });
+        const text = yield* res.text;
+        const trailers = yield* res.trailers;
+        return { status: res.status, text, trailers };
+      }).pipe(Effect.timeout("10 seconds")),
+    );
+    assert.equal(out.status, 200);
+    assert.ok(/^read \d+$/.test(out.text), out.text);
+    assert.deepEqual(out.trailers, [{ name: "grpc-status", value: "3" }]);
+  });
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("serve resets an unread upload with NO_ERROR, not CANCEL, after the full response", async () => {
+  const pumpEnded = Deferred.makeUnsafe<string>();
+  await withServer({
+    handler: () => Effect.succeed<ServerResponse>({ body: new Uint8Array(200_000).fill(7) }),
+  }, async (server) => {
+    const got = await runScoped(
+      Effect.gen(function* () {
+        const client = yield* connect(server.url, {
+          // A small client window: the response waits for WINDOW_UPDATEs, and an early reset
+          // would drop its queued DATA.
+          connection: { initialWindowSize: 16_384, connectionWindowSize: 65_535 },
+        });
+        const body = Stream.fromEffectRepeat(Effect.succeed(new Uint8Array(1024))).pipe(
+          Stream.onExit((exit) =>
+            Deferred.succeed(
+              pumpEnded,
+              Exit.isSuccess(exit) ? "success" : (() => {
+                const e = Cause.squash(exit.cause) as { _tag?: string; code?: number };
+                return `${e._tag}:${e.code}`;
+              })(),
+            )
+          ),
+        );
+        const res = yield* client.request({ method: "POST", body });
+        const bytes = yield* res.bytes;
+        return [bytes.length, bytes[199_999], yield* Deferred.await(pumpEnded)] as const;
+      }).pipe(Effect.timeout("10 seconds")),
+    );
+    assert.deepEqual(got, [200_000, 7, "StreamReset:0"]);
+  });
+});
+
+Deno.test("serve closes the stream before a handler reacts to a client reset (no spurious failure)", async () => {
+  const errors: string[] = [];
+  const started = Deferred.makeUnsafe<void>();
+  const reacted = Deferred.makeUnsafe<string>();
+  await withServer({
+    onError: (m) => errors.push(m),
+    handler: (req) =>
+      Effect.gen(function* () {
+        yield* Deferred.succeed(started, undefined);
+        const exit = yield* Effect.exit(Stream.runDrain(req.body));
+        // Reacting to the reset by answering: the server must drop the answer silently.
+        yield* Deferred.succeed(reacted, Exit.isSuccess(exit) ? "ended" : "failed");
+        return { status: 499, body: "client went away" } satisfies ServerResponse;
+      }),
+  }, async (server) => {
+    const reaction = await runScoped(
+      Effect.gen(function* () {
+        const client = yield* connect(server.url);
+        const fiber = yield* Effect.forkChild(
+          client.request({ method: "POST", body: Stream.never }),
+        );
+        yield* Deferred.await(started);
+        yield* Fiber.interrupt(fiber);
+        const reaction = yield* Deferred.await(reacted);
+        // The connection still serves.
+        const res = yield* client.request({ method: "POST", body: "x" });
+        yield* res.bytes;
+        return reaction;
+      }).pipe(Effect.timeout("5 seconds")),
+    );
+    assert.equal(reaction, "failed");
+  });
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("ServerRequest signal aborts with ConnectionLost when the connection drops", async () => {
+  const started = Deferred.makeUnsafe<void>();
+  const aborted = Deferred.makeUnsafe<string>();
+  let signal: AbortSignal | undefined;
+  await withServer({
+    handler: (req) =>
+      Effect.gen(function* () {
+        signal = req.signal;
+        signal.addEventListener("abort", () => {
+          Deferred.doneUnsafe(
+            aborted,
+            Exit.succeed((signal!.reason as { _tag?: string })._tag ?? "?"),
+          );
+        });
+        yield* Deferred.succeed(started, undefined);
+        return yield* Effect.never;
+      }),
+  }, async (server) => {
+    const client = await runScoped(
+      Effect.gen(function* () {
+        const client = yield* connect(server.url);
+        yield* Effect.forkDetach(client.request({ method: "POST", body: Stream.never }));
+        yield* Deferred.await(started);
+        assert.equal(signal?.aborted, false);
+        return client;
+        // Leaving the scope closes the client's connection under the open stream.
+      }),
+    );
+    assert.ok(client);
+    const reason = await Effect.runPromise(
+      Deferred.await(aborted).pipe(Effect.timeout("5 seconds")),
+    );
+    assert.equal(reason, "ConnectionLost");
+    assert.equal(signal?.aborted, true);
+  });
+});
