@@ -6,98 +6,40 @@
  * `content-type: application/grpc` and `te: trailers`.
  *
  * Usage: deno run -A bench/grpc_unary.ts [--reps N] [--n N] [--clients C] [--streams M]
- *   [--tls]
+ *   [--tls] [--baseline DIR]
  *
  * Each server is started, warmed up, measured and killed in turn (one at a time, PIDs owned
  * by this script), alternating for `reps` rounds; the median is reported. Before measuring,
  * one call per server is made with h2kit's gRPC client to check the answer is right.
+ * `--baseline DIR` adds an h2kit server from another checkout (see `grpc_bench_support.ts`).
  *
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect } from "effect";
 import { makeClient } from "../rpc/client.ts";
 import { connectRpc } from "../rpc/h2_transport.ts";
 import { loadTestingRoot, testingServices } from "../rpc/testing/test_service.ts";
+import {
+  benchServers,
+  bodyFile,
+  CA,
+  grpcFrame,
+  h2load,
+  median,
+  numberOption,
+  ratios,
+  simpleRequest,
+  startServer,
+} from "./grpc_bench_support.ts";
 
-const args = Deno.args;
-function opt(name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-}
-const REPS = opt("reps", 3);
-const N = opt("n", 30_000);
-const CLIENTS = opt("clients", 2);
-const STREAMS = opt("streams", 32);
-const TLS = args.includes("--tls");
-
-const root = new URL("../", import.meta.url).pathname;
-const CA = Deno.readTextFileSync(`${root}tests/_support/certs/ca.crt`);
-
-interface Server {
-  name: string;
-  cmd: string;
-  args: string[];
-}
-const servers: Server[] = [
-  {
-    name: "h2kit (Deno)",
-    cmd: Deno.execPath(),
-    args: ["run", "-A", `${root}examples/interop_server.ts`, "--port", "0"],
-  },
-  {
-    name: "grpc-js 1.14.7 (Node 20)",
-    cmd: "node",
-    args: [`${root}tests/interop/node/interop_server.mjs`, "--port", "0"],
-  },
-];
-if (TLS) { for (const s of servers) s.args.push("--use_tls"); }
-
-// SimpleRequest{response_size: 100, payload: {body: 100 zero bytes}} in one gRPC frame.
-function requestBody(): Uint8Array {
-  const payload = [0x12, 100, ...new Array(100).fill(0)]; // Payload.body (field 2), 100 bytes
-  const message = [0x10, 100, 0x1a, payload.length, ...payload]; // response_size, payload
-  return new Uint8Array([0, 0, 0, 0, message.length, ...message]);
-}
-
-async function start(server: Server): Promise<{ port: number; kill: () => Promise<void> }> {
-  const child = new Deno.Command(server.cmd, {
-    args: server.args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const kill = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-  };
-  const reader = child.stdout.getReader();
-  let text = "";
-  const timer = setTimeout(() => kill(), 20_000);
-  try {
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) throw new Error(`${server.name} exited before listening`);
-      text += new TextDecoder().decode(r.value);
-      const m = /LISTENING (\d+)/.exec(text);
-      if (m) {
-        (async () => {
-          while (!(await reader.read()).done) { /* drain */ }
-        })().catch(() => {});
-        return { port: Number(m[1]), kill };
-      }
-    }
-  } catch (e) {
-    await kill();
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const REPS = numberOption("reps", 3);
+const N = numberOption("n", 30_000);
+const CLIENTS = numberOption("clients", 2);
+const STREAMS = numberOption("streams", 32);
+const TLS = Deno.args.includes("--tls");
+const PATH = "/grpc.testing.TestService/UnaryCall";
 
 async function checkAnswer(port: number): Promise<void> {
   const services = testingServices(await loadTestingRoot());
@@ -113,68 +55,61 @@ async function checkAnswer(port: number): Promise<void> {
   if (size !== 100) throw new Error(`Bad answer: payload of ${size} bytes`);
 }
 
-async function h2load(port: number, bodyFile: string, n: number): Promise<number> {
-  const url = `${TLS ? "https://localhost" : "http://127.0.0.1"}:${port}` +
-    "/grpc.testing.TestService/UnaryCall";
-  const out = await new Deno.Command("h2load", {
-    args: [
-      "-n",
-      String(n),
-      "-c",
-      String(CLIENTS),
-      "-m",
-      String(STREAMS),
-      "-d",
-      bodyFile,
-      "-H",
-      "content-type: application/grpc",
-      "-H",
-      "te: trailers",
-      url,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(300_000),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const rps = /finished in [^,]+, ([\d.]+) req\/s/.exec(text);
-  const ok = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(text);
-  if (!rps || !ok || Number(ok[1]) !== n) throw new Error(`h2load failed:\n${text}`);
-  return Number(rps[1]);
-}
-
-const bodyFile = await Deno.makeTempFile({ prefix: "grpc-unary-", suffix: ".bin" });
-await Deno.writeFile(bodyFile, requestBody());
+// SimpleRequest{response_size: 100, payload: {body: 100 zero bytes}} in one gRPC frame.
+const file = await bodyFile(grpcFrame(simpleRequest(100)));
+const servers = benchServers(TLS);
 const results = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+// Server CPU microseconds per call, per server.
+const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
 try {
   for (let rep = 0; rep < REPS; rep++) {
     for (const server of rep % 2 === 0 ? servers : [...servers].reverse()) {
-      const running = await start(server);
+      const running = await startServer(server);
       try {
         await checkAnswer(running.port);
-        await h2load(running.port, bodyFile, Math.max(1000, N / 10)); // warm-up (JIT)
-        const rps = await h2load(running.port, bodyFile, N);
+        const run = (n: number) =>
+          h2load({
+            port: running.port,
+            tls: TLS,
+            path: PATH,
+            bodyFile: file,
+            n,
+            clients: CLIENTS,
+            streams: STREAMS,
+          });
+        await run(Math.max(1000, N / 10)); // warm-up (JIT)
+        const cpu0 = running.cpuSeconds();
+        const { rps } = await run(N);
+        const usPerCall = (running.cpuSeconds() - cpu0) / N * 1e6;
         results.get(server.name)!.push(rps);
-        console.error(`rep ${rep + 1}: ${server.name}: ${rps.toFixed(0)} req/s`);
+        cpu.get(server.name)!.push(usPerCall);
+        console.error(
+          `rep ${rep + 1}: ${server.name}: ${rps.toFixed(0)} req/s, ` +
+            `${usPerCall.toFixed(1)} us CPU/call`,
+        );
       } finally {
         await running.kill();
       }
     }
   }
 } finally {
-  await Deno.remove(bodyFile);
+  await Deno.remove(file);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ours = median(results.get(servers[0].name)!);
-const theirs = median(results.get(servers[1].name)!);
 console.log(
   `\nUnary gRPC (UnaryCall, 100-byte request and response), ${TLS ? "TLS" : "h2c"}, ` +
     `h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}\n`,
 );
-console.log("| server | req/s (median) | all runs |");
-console.log("|---|---|---|");
+console.log("| server | req/s (median) | all runs | server CPU us/call (median) |");
+console.log("|---|---|---|---|");
 for (const [name, xs] of results) {
-  console.log(`| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} |`);
+  console.log(
+    `| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} | ${
+      median(cpu.get(name)!).toFixed(1)
+    } |`,
+  );
 }
-console.log(`\nh2kit / grpc-js = ${(ours / theirs).toFixed(2)}x`);
+console.log(`\nThroughput: ${ratios(results)}`);
+// CPU per call inverted, so above 1x means cheaper than grpc-js.
+const perCpuSecond = new Map([...cpu].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
+console.log(`Calls per server CPU second: ${ratios(perCpuSecond)}`);

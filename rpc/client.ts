@@ -9,7 +9,7 @@
 import { Clock, Duration, Effect, Schedule, type Scope, Stream } from "effect";
 import { CONTENT_TYPE, header, isGrpcContentType, readStatus } from "./_grpc_headers.ts";
 import { Code } from "./code.ts";
-import { collectMessages, decodeMessages, encodeMessage } from "./codec.ts";
+import { decodeMessages, encodeMessage, pullFromStream, readMessagesUpTo } from "./codec.ts";
 import {
   type Compression,
   type CompressionRegistry,
@@ -18,7 +18,7 @@ import {
 } from "./compression.ts";
 import { CurrentDeadline, formatTimeout } from "./deadline.ts";
 import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
-import type { ClientResponse, ClientTransport, Field } from "./exchange.ts";
+import { bodyPullOf, type ClientResponse, type ClientTransport, type Field } from "./exchange.ts";
 import { codeFromHttpStatus } from "./http_status.ts";
 import { Metadata } from "./metadata.ts";
 import type { MethodDescriptor, ServiceDescriptor, ServiceSpec } from "./service.ts";
@@ -179,15 +179,15 @@ function start<I, O>(
         maxSendBytes: maxSend,
       });
     let requestError: RpcError | undefined;
-    let body: Stream.Stream<Uint8Array, unknown>;
+    let body: Stream.Stream<Uint8Array, unknown> | Uint8Array;
     if (!Stream.isStream(requests)) {
       // One request message: encode it before anything is sent, so an oversized or
-      // unserializable request fails without opening an exchange.
-      const bytes = yield* Effect.try({
+      // unserializable request fails without opening an exchange; the transport then sends
+      // the whole body with the headers.
+      body = yield* Effect.try({
         try: () => encode(requests.single),
         catch: (e) => RpcError.from(e, Code.INTERNAL),
       });
-      body = Stream.succeed(bytes);
     } else {
       body = requests.pipe(
         Stream.mapEffect((value) =>
@@ -327,11 +327,17 @@ export function callUnary<I, O>(
           message: "Response ended with OK but without a message",
         });
       }
-      const messages = yield* collectMessages(started.response.body, method.output, {
+      const receive = {
         compression: started.receive,
         maxReceiveBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
-      }).pipe(Effect.mapError(started.fail));
-      yield* started.end;
+      };
+      const response = started.response;
+      // The transport's own pull when it has one: no Stream pipeline. Reading stops at a
+      // second message, an error whatever the trailers would say.
+      const pull = bodyPullOf(response.body) ?? (yield* pullFromStream(response.body));
+      const { messages, overflow } = yield* readMessagesUpTo(pull, method.output, receive, 1)
+        .pipe(Effect.mapError(started.fail));
+      if (!overflow) yield* started.end;
       if (messages.length !== 1) {
         return yield* new RpcError({
           code: messages.length === 0 ? Code.UNIMPLEMENTED : Code.INTERNAL,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Effect, Stream } from "effect";
+import { Cause, Effect, type Scope, Stream } from "effect";
 import type protobuf from "protobufjs";
 import { Code } from "./code.ts";
 import type { Compression } from "./compression.ts";
@@ -266,4 +266,110 @@ export function collectMessages<T, E>(
         ),
       );
   });
+}
+
+/** What {@link readMessagesUpTo} read. */
+export interface ReadMessages<T> {
+  /** The messages, at most `max + 1` of them. */
+  readonly messages: Array<Received<T>>;
+  /** Whether the body held more than `max` messages (reading stopped at the one too many). */
+  readonly overflow: boolean;
+}
+
+/**
+ * Reads the messages of a body through a pull (an exchange's `pull`, or
+ * {@link pullFromStream}): one Effect per received batch of chunks, no Stream
+ * pipeline. It stops as soon as message `max + 1` completes, so a hostile peer
+ * cannot make us buffer or decode an unbounded number of messages; each
+ * message is bounded by `maxReceiveBytes` as in {@link MessageDecoder}.
+ *
+ * @param pull Yields the next batch of body chunks, `undefined` at the end.
+ * @param serializer The message serializer.
+ * @param options Encoding and limits.
+ * @param max Messages expected at most (1 for a unary body).
+ * @returns The messages; fails as {@link MessageDecoder} does, and with the pull's own
+ *   failure mapped by `RpcError.from(e, INTERNAL)`.
+ */
+export function readMessagesUpTo<T, E>(
+  pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
+  serializer: Serializer<T>,
+  options: ReceiveOptions,
+  max: number,
+): Effect.Effect<ReadMessages<T>, RpcError> {
+  return Effect.suspend(() => {
+    const decoder = new MessageDecoder(serializer, options);
+    const messages: Array<Received<T>> = [];
+    const onChunks = (
+      chunks: ReadonlyArray<Uint8Array> | undefined,
+    ): Effect.Effect<ReadMessages<T>, RpcError> => {
+      try {
+        if (chunks === undefined) {
+          decoder.finish();
+          return Effect.succeed({ messages, overflow: false });
+        }
+        for (let i = 0; i < chunks.length; i++) {
+          decoder.push(chunks[i], messages);
+          if (messages.length > max) return Effect.succeed({ messages, overflow: true });
+        }
+      } catch (e) {
+        return Effect.fail(RpcError.from(e, Code.INTERNAL));
+      }
+      return step;
+    };
+    const step: Effect.Effect<ReadMessages<T>, RpcError> = Effect.flatMap(
+      Effect.mapError(pull, (e) => RpcError.from(e, Code.INTERNAL)),
+      onChunks,
+    );
+    return step;
+  });
+}
+
+/**
+ * Reads the single request message of a unary or server-streaming call through
+ * a pull (see {@link readMessagesUpTo}), failing as soon as a second message
+ * completes.
+ *
+ * @param pull Yields the next batch of body chunks, `undefined` at the end.
+ * @param serializer The message serializer.
+ * @param options Encoding and limits.
+ * @returns The message; INTERNAL when the body holds none or more than one.
+ */
+export function readSingleMessage<T, E>(
+  pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
+  serializer: Serializer<T>,
+  options: ReceiveOptions,
+): Effect.Effect<Received<T>, RpcError> {
+  return Effect.flatMap(readMessagesUpTo(pull, serializer, options, 1), (read) => {
+    if (read.messages.length === 1 && !read.overflow) return Effect.succeed(read.messages[0]);
+    return Effect.fail(
+      new RpcError({
+        code: Code.INTERNAL,
+        message: read.overflow
+          ? "Unary request has more than one message"
+          : "Unary request ended without a message",
+      }),
+    );
+  });
+}
+
+/**
+ * Adapts a body stream to the pull shape of {@link readSingleMessage}, for
+ * exchanges that offer no `pull` of their own. The stream is consumed within
+ * the current scope.
+ *
+ * @param body The body stream.
+ * @returns A pull yielding each chunk batch, `undefined` at the end.
+ */
+export function pullFromStream<E>(
+  body: Stream.Stream<Uint8Array, E>,
+): Effect.Effect<Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>, never, Scope.Scope> {
+  return Effect.map(
+    Stream.toPull(body),
+    (pull) =>
+      Effect.catchIf(
+        pull as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E | Cause.Done>,
+        Cause.isDone,
+        () => Effect.succeed(undefined),
+      ) as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
+  );
 }

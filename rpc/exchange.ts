@@ -63,6 +63,48 @@ export class ExchangeError extends Data.TaggedError("ExchangeError")<{
 }> {}
 
 /**
+ * Reads a body chunk batch by batch: each evaluation yields the chunks received
+ * since the last one (waiting for at least one), or `undefined` once the body
+ * has ended. See {@link withBodyPull}.
+ */
+export type BodyPull<E> = Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>;
+
+// Fast paths registered per body stream object. Keyed by the stream itself, so a wrapper that
+// replaces a body (e.g. with `Stream.tap`) gets a new object without one, and readers then go
+// through the replacement stream as before: the fast path can never bypass a wrapper.
+const bodyPulls = new WeakMap<object, BodyPull<unknown>>();
+
+/**
+ * Registers a fast path for reading `body` without the Stream machinery: a
+ * transport calls it on the body streams it hands out (a request body on the
+ * server, a response body on the client), and the RPC layer reads unary
+ * messages through it with one Effect per received batch (no Stream pipeline,
+ * no fiber). Pulling must behave exactly like running `body` (same chunks,
+ * same failures, same flow-control credit); a reader uses one or the other.
+ *
+ * @param body The body stream.
+ * @param pull The equivalent pull.
+ * @returns `body` itself.
+ */
+export function withBodyPull<E, S extends Stream.Stream<Uint8Array, E>>(
+  body: S,
+  pull: BodyPull<E>,
+): S {
+  bodyPulls.set(body, pull);
+  return body;
+}
+
+/**
+ * The fast path registered for a body stream with {@link withBodyPull}, if any.
+ *
+ * @param body The body stream.
+ * @returns Its pull, or `undefined` when the stream is to be run as a Stream.
+ */
+export function bodyPullOf<E>(body: Stream.Stream<Uint8Array, E>): BodyPull<E> | undefined {
+  return bodyPulls.get(body) as BodyPull<E> | undefined;
+}
+
+/**
  * The server side of one exchange, as the transport hands it to a
  * {@link ServerHandler}. The request body is pulled on demand, so a handler
  * that reads slowly slows the peer (flow control / backpressure).
@@ -99,10 +141,15 @@ export interface ServerResponse {
   /**
    * Response body; absent for a headers-only response. If it fails, the
    * transport resets the stream (INTERNAL_ERROR) instead of sending trailers.
+   * A `Uint8Array` is the whole body, known up front: the transport may then
+   * send headers, body and trailers in one write (a unary gRPC answer).
    */
-  readonly body?: Stream.Stream<Uint8Array, unknown>;
-  /** Trailers, evaluated once the body has ended; absent for none. */
-  readonly trailers?: Effect.Effect<Fields>;
+  readonly body?: Stream.Stream<Uint8Array, unknown> | Uint8Array;
+  /**
+   * Trailers, evaluated once the body has ended; absent for none. A plain
+   * list is already final (no Effect to run after the body).
+   */
+  readonly trailers?: Effect.Effect<Fields> | Fields;
 }
 
 /**
@@ -128,9 +175,11 @@ export interface ClientRequest {
   /**
    * The request body, pulled as the peer's window allows. If it fails, the
    * transport resets the exchange (CANCEL) and the response fails with an
-   * {@link ExchangeError} whose `cause` is the body's error.
+   * {@link ExchangeError} whose `cause` is the body's error. A `Uint8Array` is
+   * the whole body, known up front (a unary request): it cannot fail and the
+   * transport may send it with the headers, without a pump.
    */
-  readonly body: Stream.Stream<Uint8Array, unknown>;
+  readonly body: Stream.Stream<Uint8Array, unknown> | Uint8Array;
 }
 
 /** The response side of an outgoing exchange. */

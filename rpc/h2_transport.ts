@@ -50,12 +50,14 @@ import {
   type ServerResponse as NetServerResponse,
 } from "../net/server.ts";
 import {
+  type BodyPull,
   type ClientTransport,
   ExchangeError,
   type Fields,
   ResetCode,
   type ServerHandler,
   type ServerRequest,
+  withBodyPull,
 } from "./exchange.ts";
 
 /**
@@ -132,7 +134,11 @@ function asExchangeError(error: unknown): ExchangeError {
  * loss) interrupts the handler or the body being sent, aborts `request.signal` and closes the
  * scope, so forked work of a streaming call stops with it. The handler's response headers go
  * out before its body (gRPC streams need them early); a response with neither body nor
- * trailers is sent as one HEADERS frame with END_STREAM (gRPC Trailers-Only).
+ * trailers is sent as one HEADERS frame with END_STREAM (gRPC Trailers-Only), and one whose
+ * body is a `Uint8Array` with a plain trailer list (a unary answer) is handed to net whole, so
+ * HEADERS, DATA and trailing HEADERS go out in one write with no pump fiber. The request body
+ * carries a registered pull (`withBodyPull`), which the RPC server uses to read a unary
+ * request without a Stream pipeline.
  *
  * @param handler The RPC server, e.g. from `makeServer`.
  * @returns A handler for `net/serve`.
@@ -141,48 +147,89 @@ export function toH2Handler(handler: ServerHandler): Handler {
   return (req) =>
     Effect.suspend(() => {
       const scope = Scope.makeUnsafe();
-      const abort = new AbortController();
+      // Built on first use: a unary call that completes never needs a signal.
+      let abort: AbortController | undefined;
+      let aborted = false;
       let ended = false;
       // The request body failed (a reset or connection loss reached the handler's reader).
       let broken = false;
       // The handler read the request body to its end.
       let requestEnded = false;
-      // Ends the exchange once: `aborted` when it did not complete (reset, failure).
-      const end = (aborted: boolean): Effect.Effect<void> =>
+      // The net body resets the stream (CANCEL) as soon as its reader stops early. A gRPC
+      // handler that fails after the first request message stops reading, and its status must
+      // still reach the client; so the body is pulled through a scope that only an aborted
+      // exchange closes. Otherwise the net server ends an unread body after the response with
+      // RST_STREAM(NO_ERROR) (RFC 9113 §8.1). Created with the first read.
+      let bodyScope: Scope.Closeable | undefined;
+      // Ends the exchange once: `failed` when it did not complete (reset, failure).
+      const end = (failed: boolean): Effect.Effect<void> =>
         Effect.suspend(() => {
           if (ended) return Effect.void;
           ended = true;
           // A request body that failed means the client reset the stream or went away, even
           // when the handler went on to finish its answer.
-          if (!aborted && !broken) return Scope.close(scope, Exit.void);
-          abort.abort();
-          return Effect.andThen(Scope.close(bodyScope, Exit.void), Scope.close(scope, Exit.void));
+          if (!failed && !broken) return Scope.close(scope, Exit.void);
+          aborted = true;
+          abort?.abort();
+          const closeScope = Scope.close(scope, Exit.void);
+          return bodyScope === undefined
+            ? closeScope
+            : Effect.andThen(Scope.close(bodyScope, Exit.void), closeScope);
         });
-      // The net body resets the stream (CANCEL) as soon as its reader stops early. A gRPC
-      // handler that fails after the first request message stops reading, and its status must
-      // still reach the client; so the body is pulled through a scope that only an aborted
-      // exchange closes. Otherwise the net server ends an unread body after the response with
-      // RST_STREAM(NO_ERROR) (RFC 9113 §8.1).
-      const bodyScope = Scope.makeUnsafe();
-      const body = Stream.unwrap(Effect.map(
-        Stream.toPull(req.body).pipe(Scope.provide(bodyScope)),
-        (pull) =>
-          Stream.fromPull(Effect.succeed(Effect.mapError(pull, (e) => {
-            if (Cause.isDone(e)) {
-              requestEnded = true;
-              return e;
-            }
-            broken = true;
-            return exchangeErrorFromNet(e as NetError);
-          }))) as Stream.Stream<Uint8Array, ExchangeError>,
-      ));
+      // One pull over the net body, shared by `pull` and `body` (a handler uses one of them).
+      let rawPull: Pull.Pull<readonly [Uint8Array, ...Uint8Array[]], NetError> | undefined;
+      const openPull = Effect.suspend(() => {
+        if (rawPull !== undefined) return Effect.succeed(rawPull);
+        bodyScope ??= Scope.makeUnsafe();
+        return Effect.map(
+          Scope.provide(Stream.toPull(req.body), bodyScope),
+          (p) => (rawPull = p as Pull.Pull<readonly [Uint8Array, ...Uint8Array[]], NetError>),
+        );
+      });
+      const toExchange = (e: unknown): ExchangeError => {
+        broken = true;
+        return exchangeErrorFromNet(e as NetError);
+      };
+      const pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ExchangeError> = Effect
+        .flatMap(
+          openPull,
+          (p) =>
+            Effect.catchCause(p, (cause) => {
+              const failure = cause.reasons.find(Cause.isFailReason);
+              if (failure !== undefined && Cause.isDone(failure.error)) {
+                requestEnded = true;
+                return Effect.succeed(undefined);
+              }
+              if (failure !== undefined) return Effect.fail(toExchange(failure.error));
+              return Effect.failCause(cause as Cause.Cause<never>);
+            }),
+        );
       const request: ServerRequest = {
         method: req.method,
         path: req.path,
         authority: req.authority,
         headers: req.headers,
-        body,
-        signal: abort.signal,
+        body: withBodyPull(
+          Stream.unwrap(Effect.map(
+            openPull,
+            (p) =>
+              Stream.fromPull(Effect.succeed(Effect.mapError(p, (e) => {
+                if (Cause.isDone(e)) {
+                  requestEnded = true;
+                  return e;
+                }
+                return toExchange(e);
+              }))) as Stream.Stream<Uint8Array, ExchangeError>,
+          )),
+          pull,
+        ),
+        get signal(): AbortSignal {
+          if (abort === undefined) {
+            abort = new AbortController();
+            if (aborted) abort.abort();
+          }
+          return abort.signal;
+        },
       };
       return handler(request).pipe(
         Scope.provide(scope),
@@ -194,9 +241,24 @@ export function toH2Handler(handler: ServerHandler): Handler {
             // the answer then finds the stream closed and is dropped.
             return Effect.andThen(end(true), Effect.as(Effect.yieldNow, res as NetServerResponse));
           }
-          if (res.body === undefined && res.trailers === undefined) {
+          const resBody = res.body;
+          const resTrailers = res.trailers;
+          if (resBody === undefined && resTrailers === undefined) {
             // Headers only: the exchange is over once they are sent.
             return Effect.as(end(false), { status: res.status, headers: res.headers });
+          }
+          if (
+            (resBody === undefined || resBody instanceof Uint8Array) &&
+            (resTrailers === undefined || Array.isArray(resTrailers))
+          ) {
+            // Everything is known (a unary answer): net writes HEADERS, DATA and trailing
+            // HEADERS in one go, with no pump fiber; the exchange is over.
+            return Effect.as(end(false), {
+              status: res.status,
+              headers: res.headers,
+              body: resBody,
+              trailers: (resTrailers as Fields | undefined) ?? [],
+            });
           }
           // While the request body is still open, its end tells us about a reset nobody
           // would otherwise notice (a handler that no longer reads it). Unary and
@@ -204,10 +266,15 @@ export function toH2Handler(handler: ServerHandler): Handler {
           const watch = requestEnded
             ? Effect.void
             : Effect.forkIn(req.trailers.pipe(Effect.catch(() => end(true))), scope);
-          const body = res.body?.pipe(
+          const body = resBody instanceof Uint8Array ? resBody : resBody?.pipe(
             Stream.onExit((exit) => (Exit.isFailure(exit) ? end(true) : Effect.void)),
           );
-          const trailers: Effect.Effect<Fields> = (res.trailers ?? Effect.succeed([])).pipe(
+          const trailerEffect: Effect.Effect<Fields> = resTrailers === undefined
+            ? Effect.succeed([])
+            : Array.isArray(resTrailers)
+            ? Effect.succeed(resTrailers as Fields)
+            : resTrailers as Effect.Effect<Fields>;
+          const trailers: Effect.Effect<Fields> = trailerEffect.pipe(
             Effect.onExit((exit) => end(Exit.isFailure(exit))),
           );
           return Effect.as(watch, {
@@ -284,7 +351,8 @@ export function makeH2Transport(
         if (closing !== undefined) Effect.runFork(closing);
       };
 
-      const body = request.body.pipe(
+      // A whole body known up front (a unary request) cannot fail: net sends it as is.
+      const body = request.body instanceof Uint8Array ? request.body : request.body.pipe(
         Stream.catchCause((cause) => {
           if (Cause.hasInterruptsOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>);
           const reason = Cause.squash(cause);
@@ -305,17 +373,18 @@ export function makeH2Transport(
         }),
       );
 
-      const started = yield* client.request({
+      const requested = client.request({
         method: request.method,
         path: request.path,
         authority: request.authority ?? options.authority,
         headers: request.headers,
         body,
-      }).pipe(
-        Effect.mapError(exchangeErrorFromNet),
-        // Interrupting the wait for headers resets the stream (CANCEL) in the net client.
-        Effect.raceFirst(Deferred.await(bodyFailed)),
-      );
+      }).pipe(Effect.mapError(exchangeErrorFromNet));
+      // Interrupting the wait for headers resets the stream (CANCEL) in the net client. A whole
+      // body cannot fail, so there is nothing to race (and no race fibers per unary call).
+      const started = yield* (body instanceof Uint8Array
+        ? requested
+        : Effect.raceFirst(requested, Deferred.await(bodyFailed)));
 
       responded = true;
       const pull = yield* Stream.toPull(started.body).pipe(Scope.provide(pullScope));
@@ -329,12 +398,21 @@ export function makeH2Transport(
       const trailers: Effect.Effect<Fields, ExchangeError> = Effect.suspend(
         (): Effect.Effect<Fields, unknown> =>
           localError !== undefined ? Effect.fail(localError) : started.trailers,
-      ).pipe(Effect.mapError((e) => localError ?? asExchangeError(e)));
+      ).pipe(Effect.mapError((e) =>
+        localError ?? asExchangeError(e)
+      ));
 
       return {
         status: started.status,
         headers: started.headers,
-        body: Stream.fromPull(Effect.succeed(mapped)),
+        body: withBodyPull(
+          Stream.fromPull(Effect.succeed(mapped)),
+          Effect.catchIf(
+            mapped as Effect.Effect<ReadonlyArray<Uint8Array>, ExchangeError | Cause.Done>,
+            Cause.isDone,
+            () => Effect.succeed(undefined),
+          ) as BodyPull<ExchangeError>,
+        ),
         trailers,
       };
     });

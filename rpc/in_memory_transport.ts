@@ -83,7 +83,10 @@ export function makeInMemoryTransport(
         );
       };
 
-      const body = request.body.pipe(
+      const requestBody = request.body instanceof Uint8Array
+        ? Stream.succeed(request.body)
+        : request.body;
+      const body = requestBody.pipe(
         Stream.catchCause((cause) => {
           if (Cause.hasInterruptsOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>);
           localError = cancelled("local", Cause.squash(cause));
@@ -104,7 +107,9 @@ export function makeInMemoryTransport(
       if (response.body === undefined && response.trailers === undefined) finished = true;
       const trailers: Effect.Effect<Fields, ExchangeError> = Effect.suspend(() => {
         if (localError !== undefined) return Effect.fail(localError);
-        return response.trailers ?? Effect.succeed([]);
+        const t = response.trailers;
+        if (t === undefined) return Effect.succeed<Fields>([]);
+        return Array.isArray(t) ? Effect.succeed(t as Fields) : t as Effect.Effect<Fields>;
       }).pipe(
         Effect.catchCause(fromServer),
         Effect.tap(() => Effect.sync(() => (finished = true))),
@@ -114,6 +119,8 @@ export function makeInMemoryTransport(
         headers: response.headers,
         body: response.body === undefined
           ? Stream.empty
+          : response.body instanceof Uint8Array
+          ? Stream.succeed(response.body)
           : response.body.pipe(Stream.catchCause((cause) => Stream.fromEffect(fromServer(cause)))),
         trailers,
       };

@@ -31,6 +31,8 @@
  * @module
  */
 
+// First: it must run before Effect is evaluated (docs/effect-under-deno.md).
+import "../net/effect_async_context.ts";
 export * from "./code.ts";
 export * from "./status.ts";
 export * from "./http_status.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Cause, Clock, Deferred, Effect, Exit, Queue, Stream } from "effect";
+import { Cause, Clock, Deferred, Effect, Exit, Queue, type Scope, Stream } from "effect";
 import {
   CONTENT_TYPE,
   header,
@@ -15,11 +15,17 @@ import {
   writeStatus,
 } from "./_grpc_headers.ts";
 import { Code } from "./code.ts";
-import { collectMessages, decodeMessages, encodeMessage } from "./codec.ts";
+import { decodeMessages, encodeMessage, pullFromStream, readSingleMessage } from "./codec.ts";
 import { type Compression, type CompressionRegistry, defaultCompressions } from "./compression.ts";
 import { CurrentDeadline, parseTimeout } from "./deadline.ts";
 import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
-import type { Field, ServerHandler, ServerRequest, ServerResponse } from "./exchange.ts";
+import {
+  bodyPullOf,
+  type Field,
+  type ServerHandler,
+  type ServerRequest,
+  type ServerResponse,
+} from "./exchange.ts";
 import { Metadata } from "./metadata.ts";
 import type { MethodDescriptor, ServiceDescriptor, ServiceSpec } from "./service.ts";
 import { RpcError } from "./status.ts";
@@ -156,6 +162,8 @@ export interface ServerOptions {
 }
 
 const MAX_INT32 = 0x7fffffff;
+/** Read-only stand-in for trailing metadata no handler set (never written to). */
+const NO_METADATA = new Metadata();
 
 function trailersOnly(error: RpcError, extra: Field[] = []): ServerResponse {
   const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, ...extra];
@@ -194,107 +202,150 @@ export function makeServer(
   const interceptors = options.interceptors ?? [];
   const acceptHeader: Field = { name: "grpc-accept-encoding", value: registry.acceptEncoding };
 
+  /** Checks the request's framing headers; an early answer, or what the call needs. */
+  const admit = (
+    request: ServerRequest,
+  ): ServerResponse | {
+    route: { method: MethodDescriptor; handler: unknown };
+    requestCompression: Compression;
+    timeout: number | undefined;
+  } => {
+    if (request.method !== "POST") {
+      return { status: 405, headers: [{ name: "allow", value: "POST" }] };
+    }
+    const contentType = header(request.headers, "content-type");
+    if (!isGrpcContentType(contentType)) {
+      return { status: 415, headers: [{ name: "accept", value: CONTENT_TYPE }] };
+    }
+    if (!isGrpcProtoContentType(contentType)) {
+      return trailersOnly(
+        new RpcError({
+          code: Code.INTERNAL,
+          message: `Content-type "${contentType}" is not supported: only protobuf is`,
+        }),
+      );
+    }
+    if (requireTe && header(request.headers, "te") !== "trailers") {
+      return trailersOnly(
+        new RpcError({ code: Code.INTERNAL, message: 'Request lacks "te: trailers"' }),
+      );
+    }
+    const route = routes.get(request.path);
+    if (route === undefined) {
+      return trailersOnly(
+        new RpcError({
+          code: Code.UNIMPLEMENTED,
+          message: `Method "${request.path}" is not implemented`,
+        }),
+      );
+    }
+    let requestCompression: Compression;
+    try {
+      requestCompression = registry.resolve(header(request.headers, "grpc-encoding"));
+    } catch (e) {
+      return trailersOnly(RpcError.from(e), [acceptHeader]);
+    }
+    const timeoutHeader = header(request.headers, "grpc-timeout");
+    const timeout = timeoutHeader === undefined ? undefined : parseTimeout(timeoutHeader);
+    if (timeoutHeader !== undefined && timeout === undefined) {
+      return trailersOnly(
+        new RpcError({
+          code: Code.INTERNAL,
+          message: `Malformed grpc-timeout "${timeoutHeader}"`,
+        }),
+      );
+    }
+    if (timeout === 0) {
+      // Already expired on arrival: do not run the handler at all.
+      return trailersOnly(
+        new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
+      );
+    }
+    return { route, requestCompression, timeout };
+  };
+
+  // The per-call work is plain synchronous code around a short Effect chain: no generator, no
+  // fiber and no Stream for unary calls (the hot path); Effect is used for what needs it: the
+  // handler itself, interceptors, the deadline and, for streaming responses, the handler fiber.
   return (request: ServerRequest) =>
-    Effect.gen(function* () {
-      if (request.method !== "POST") {
-        return { status: 405, headers: [{ name: "allow", value: "POST" }] };
-      }
-      const contentType = header(request.headers, "content-type");
-      if (!isGrpcContentType(contentType)) {
-        return { status: 415, headers: [{ name: "accept", value: CONTENT_TYPE }] };
-      }
-      if (!isGrpcProtoContentType(contentType)) {
-        return trailersOnly(
-          new RpcError({
-            code: Code.INTERNAL,
-            message: `Content-type "${contentType}" is not supported: only protobuf is`,
-          }),
-        );
-      }
-      if (requireTe && header(request.headers, "te") !== "trailers") {
-        return trailersOnly(
-          new RpcError({ code: Code.INTERNAL, message: 'Request lacks "te: trailers"' }),
-        );
-      }
-      const route = routes.get(request.path);
-      if (route === undefined) {
-        return trailersOnly(
-          new RpcError({
-            code: Code.UNIMPLEMENTED,
-            message: `Method "${request.path}" is not implemented`,
-          }),
-        );
-      }
-      let requestCompression: Compression;
-      try {
-        requestCompression = registry.resolve(header(request.headers, "grpc-encoding"));
-      } catch (e) {
-        return trailersOnly(RpcError.from(e), [acceptHeader]);
-      }
-      const peerAccept = header(request.headers, "grpc-accept-encoding");
-      const timeoutHeader = header(request.headers, "grpc-timeout");
-      const timeout = timeoutHeader === undefined ? undefined : parseTimeout(timeoutHeader);
-      if (timeoutHeader !== undefined && timeout === undefined) {
-        return trailersOnly(
-          new RpcError({
-            code: Code.INTERNAL,
-            message: `Malformed grpc-timeout "${timeoutHeader}"`,
-          }),
-        );
-      }
-      if (timeout === 0) {
-        // Already expired on arrival: do not run the handler at all.
-        return trailersOnly(
-          new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
-        );
-      }
-      const now = yield* Clock.currentTimeMillis;
-      const deadline = timeout === undefined ? undefined : now + timeout;
+    Effect.suspend(() => {
+      const admitted = admit(request);
+      if ("status" in admitted) return Effect.succeed(admitted);
+      const { timeout } = admitted;
+      if (timeout === undefined) return serveCall(request, admitted, undefined, 0);
+      // Only calls with a deadline read the clock.
+      return Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => serveCall(request, admitted, now + timeout, now),
+      );
+    });
 
-      // Prefer answering in the client's own encoding when it compressed its request.
-      let responseCompression = requestCompression.name !== "identity"
-        ? requestCompression
-        : registry.negotiate(sendPrefs, peerAccept);
-      let compressOn = sendPrefs.length > 0 && responseCompression.name !== "identity";
-      let headersSent = false;
-      let requestCompressed = false;
+  function serveCall(
+    request: ServerRequest,
+    admitted: {
+      route: { method: MethodDescriptor; handler: unknown };
+      requestCompression: Compression;
+    },
+    deadline: number | undefined,
+    now: number,
+  ): Effect.Effect<ServerResponse, never, Scope.Scope> {
+    const { route, requestCompression } = admitted;
+    const peerAccept = header(request.headers, "grpc-accept-encoding");
+    // Prefer answering in the client's own encoding when it compressed its request.
+    let responseCompression = requestCompression.name !== "identity"
+      ? requestCompression
+      : registry.negotiate(sendPrefs, peerAccept);
+    let compressOn = sendPrefs.length > 0 && responseCompression.name !== "identity";
+    let headersSent = false;
+    let requestCompressed = false;
+    // Metadata objects are built on first use: most calls never touch them.
+    let requestMetadata: Metadata | undefined;
+    let responseHeaderMd: Metadata | undefined;
+    let responseTrailerMd: Metadata | undefined;
 
-      const ctx: ServerCallContext = {
-        method: route.method,
-        authority: request.authority,
-        requestMetadata: Metadata.fromHeaders(request.headers),
-        responseHeaders: new Metadata(),
-        responseTrailers: new Metadata(),
-        deadline,
-        signal: request.signal,
-        get requestCompressed() {
-          return requestCompressed;
-        },
-        get responseCompression() {
-          return responseCompression;
-        },
-        setCompression(enabled: boolean) {
-          compressOn = enabled;
-          if (enabled && responseCompression.name === "identity" && !headersSent) {
-            const prefs = registry.codecs.map((c) => c.name);
-            responseCompression = registry.negotiate(prefs, peerAccept);
-          }
-        },
-      };
+    const ctx: ServerCallContext = {
+      method: route.method,
+      authority: request.authority,
+      get requestMetadata() {
+        return requestMetadata ??= Metadata.fromHeaders(request.headers);
+      },
+      get responseHeaders() {
+        return responseHeaderMd ??= new Metadata();
+      },
+      get responseTrailers() {
+        return responseTrailerMd ??= new Metadata();
+      },
+      deadline,
+      get signal() {
+        return request.signal;
+      },
+      get requestCompressed() {
+        return requestCompressed;
+      },
+      get responseCompression() {
+        return responseCompression;
+      },
+      setCompression(enabled: boolean) {
+        compressOn = enabled;
+        if (enabled && responseCompression.name === "identity" && !headersSent) {
+          const prefs = registry.codecs.map((c) => c.name);
+          responseCompression = registry.negotiate(prefs, peerAccept);
+        }
+      },
+    };
 
-      const method = route.method;
-      const encode = (value: unknown): Uint8Array =>
-        encodeMessage(value, method.output, {
-          compression: responseCompression,
-          compress: compressOn,
-          maxSendBytes: maxSend,
-          compressMinBytes: options.compressMinBytes,
-        });
+    const method = route.method;
+    const encode = (value: unknown): Uint8Array =>
+      encodeMessage(value, method.output, {
+        compression: responseCompression,
+        compress: compressOn,
+        maxSendBytes: maxSend,
+        compressMinBytes: options.compressMinBytes,
+      });
+    const receive = { compression: requestCompression, maxReceiveBytes: maxReceive };
 
-      const requests = decodeMessages(request.body, method.input, {
-        compression: requestCompression,
-        maxReceiveBytes: maxReceive,
-      }).pipe(
+    const requests = () =>
+      decodeMessages(request.body, method.input, receive).pipe(
         Stream.map((r) => {
           requestCompressed = r.compressed;
           return r.value;
@@ -302,109 +353,112 @@ export function makeServer(
         Stream.mapError((e) => RpcError.from(e, Code.INTERNAL)),
       );
 
-      const single = collectMessages(request.body, method.input, {
-        compression: requestCompression,
-        maxReceiveBytes: maxReceive,
-      }).pipe(
-        Effect.mapError((e) => RpcError.from(e, Code.INTERNAL)),
-        Effect.flatMap((list) => {
-          if (list.length === 1) {
-            requestCompressed = list[0].compressed;
-            return Effect.succeed(list[0].value);
-          }
-          return Effect.fail(
-            new RpcError({
-              code: Code.INTERNAL,
-              message: list.length === 0
-                ? "Unary request ended without a message"
-                : "Unary request has more than one message",
-            }),
-          );
-        }),
-      );
+    // The single request message of unary and server-streaming calls, read without a Stream
+    // pipeline when the transport registered a pull for the body (`withBodyPull`).
+    const fastPull = bodyPullOf(request.body);
+    const single: Effect.Effect<unknown, RpcError, Scope.Scope> = Effect.map(
+      fastPull !== undefined ? readSingleMessage(fastPull, method.input, receive) : Effect.flatMap(
+        pullFromStream(request.body),
+        (pull) => readSingleMessage(pull, method.input, receive),
+      ),
+      (r) => {
+        requestCompressed = r.compressed;
+        return r.value;
+      },
+    );
 
-      const asRpc = (e: unknown) => RpcError.from(e);
-      const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
-      const wrap = (body: Effect.Effect<void, RpcError>) => {
-        let call = body;
-        for (let i = interceptors.length - 1; i >= 0; i--) call = interceptors[i](ctx, call);
-        if (deadline !== undefined) {
-          call = call.pipe(
-            Effect.timeoutOrElse({
-              duration: Math.max(0, deadline - now),
-              orElse: () =>
-                Effect.fail(
-                  new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
-                ),
-            }),
-          );
-        }
-        return call.pipe(Effect.provideService(CurrentDeadline, deadline), Effect.exit);
-      };
-      const statusFields = (exit: Exit.Exit<void, RpcError>): Field[] => {
-        let error: RpcError | undefined;
-        if (Exit.isFailure(exit)) {
-          const failure = exit.cause.reasons.find(Cause.isFailReason);
-          error = failure !== undefined ? failure.error : new RpcError({
-            code: Code.INTERNAL,
-            message: "Internal server error",
-            cause: Cause.squash(exit.cause),
-          });
-        }
-        const fields: Field[] = [];
-        writeStatus(
-          fields,
-          error?.code ?? Code.OK,
-          error?.message ?? "",
-          error,
-          error === undefined ? ctx.responseTrailers : ctx.responseTrailers.merge(error.metadata),
-        );
-        return fields;
-      };
-      const trailersOnlyResponse = (fields: Field[]): ServerResponse => {
-        const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
-        ctx.responseHeaders.writeTo(headers);
-        for (const f of fields) headers.push(f);
-        return { status: 200, headers };
-      };
-      const responseHeaders = (): Field[] => {
-        const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
-        if (responseCompression.name !== "identity") {
-          headers.push({ name: "grpc-encoding", value: responseCompression.name });
-        }
-        headers.push(acceptHeader);
-        ctx.responseHeaders.writeTo(headers);
-        return headers;
-      };
-
-      if (method.kind === "unary" || method.kind === "client_streaming") {
-        // One response message: run the call inline, no fiber and no queue (the hot path).
-        let response: Uint8Array | undefined;
-        const respond = (value: unknown) =>
-          Effect.try({ try: () => encode(value), catch: (e) => RpcError.from(e, Code.INTERNAL) })
-            .pipe(Effect.map((bytes) => void (response = bytes)));
-        const input = method.kind === "unary" ? single : Effect.succeed(requests);
-        const exit = yield* wrap(
-          input.pipe(
-            Effect.flatMap((req) =>
-              (handler(req, ctx) as Effect.Effect<unknown, unknown>).pipe(Effect.mapError(asRpc))
-            ),
-            Effect.flatMap(respond),
-          ),
-        );
-        const fields = statusFields(exit);
-        if (Exit.isFailure(exit) || response === undefined) return trailersOnlyResponse(fields);
-        headersSent = true;
-        return {
-          status: 200,
-          headers: responseHeaders(),
-          body: Stream.succeed(response),
-          trailers: Effect.succeed(fields),
-        };
+    const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
+    const wrap = <R>(body: Effect.Effect<void, RpcError, R>) => {
+      let call = body;
+      for (let i = interceptors.length - 1; i >= 0; i--) {
+        call = interceptors[i](ctx, call as Effect.Effect<void, RpcError>) as typeof call;
       }
+      if (deadline !== undefined) {
+        call = call.pipe(
+          Effect.timeoutOrElse({
+            duration: Math.max(0, deadline - now),
+            orElse: () =>
+              Effect.fail(
+                new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
+              ),
+          }),
+        );
+      }
+      return call.pipe(Effect.provideService(CurrentDeadline, deadline), Effect.exit);
+    };
+    const statusFields = (exit: Exit.Exit<void, RpcError>): Field[] => {
+      let error: RpcError | undefined;
+      if (Exit.isFailure(exit)) {
+        const failure = exit.cause.reasons.find(Cause.isFailReason);
+        error = failure !== undefined ? failure.error : new RpcError({
+          code: Code.INTERNAL,
+          message: "Internal server error",
+          cause: Cause.squash(exit.cause),
+        });
+      }
+      const fields: Field[] = [];
+      const trailerMd = responseTrailerMd ?? NO_METADATA;
+      writeStatus(
+        fields,
+        error?.code ?? Code.OK,
+        error?.message ?? "",
+        error,
+        error === undefined ? trailerMd : trailerMd.merge(error.metadata),
+      );
+      return fields;
+    };
+    const trailersOnlyResponse = (fields: Field[]): ServerResponse => {
+      const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
+      responseHeaderMd?.writeTo(headers);
+      for (const f of fields) headers.push(f);
+      return { status: 200, headers };
+    };
+    const responseHeaders = (): Field[] => {
+      const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
+      if (responseCompression.name !== "identity") {
+        headers.push({ name: "grpc-encoding", value: responseCompression.name });
+      }
+      headers.push(acceptHeader);
+      responseHeaderMd?.writeTo(headers);
+      return headers;
+    };
+    const asRpc = (e: unknown) => RpcError.from(e);
 
-      // Streaming responses: the handler runs in its own fiber and hands messages over a
-      // bounded queue, so a slow reader slows the handler down (backpressure).
+    if (method.kind === "unary" || method.kind === "client_streaming") {
+      // One response message: run the call inline, no fiber and no queue, and answer with the
+      // whole body and final trailers so the transport writes them in one go.
+      let response: Uint8Array | undefined;
+      const respond = (value: unknown): Effect.Effect<void, RpcError> => {
+        try {
+          response = encode(value);
+          return Effect.void;
+        } catch (e) {
+          return Effect.fail(RpcError.from(e, Code.INTERNAL));
+        }
+      };
+      const input: Effect.Effect<unknown, RpcError, Scope.Scope> = method.kind === "unary"
+        ? single
+        : Effect.sync(requests);
+      return Effect.map(
+        wrap(
+          Effect.flatMap(input, (req) =>
+            Effect.flatMap(
+              Effect.mapError(handler(req, ctx) as Effect.Effect<unknown, unknown>, asRpc),
+              respond,
+            )),
+        ),
+        (exit): ServerResponse => {
+          const fields = statusFields(exit);
+          if (Exit.isFailure(exit) || response === undefined) return trailersOnlyResponse(fields);
+          headersSent = true;
+          return { status: 200, headers: responseHeaders(), body: response, trailers: fields };
+        },
+      );
+    }
+
+    // Streaming responses: the handler runs in its own fiber and hands messages over a
+    // bounded queue, so a slow reader slows the handler down (backpressure).
+    return Effect.gen(function* () {
       const out = yield* Queue.bounded<Uint8Array, Cause.Done>(hwm);
       const ready = yield* Deferred.make<void>();
       const trailers = yield* Deferred.make<ReadonlyArray<Field>>();
@@ -426,7 +480,7 @@ export function makeServer(
         ? single.pipe(
           Effect.map((req) => handler(req, ctx) as Stream.Stream<unknown, unknown>),
         )
-        : Effect.sync(() => handler(requests, ctx) as Stream.Stream<unknown, unknown>);
+        : Effect.sync(() => handler(requests(), ctx) as Stream.Stream<unknown, unknown>);
       const run = wrap(
         responses.pipe(
           Effect.flatMap((stream) => Stream.runForEach(Stream.mapError(stream, asRpc), send)),
@@ -453,4 +507,5 @@ export function makeServer(
         trailers: Deferred.await(trailers),
       };
     });
+  }
 }

@@ -86,8 +86,16 @@ export function rawExchange(
       body: Stream.fromIterable(request.body ?? []),
       signal: new AbortController().signal,
     });
-    const chunks = res.body === undefined ? [] : Array.from(yield* Stream.runCollect(res.body));
-    const trailers = res.trailers === undefined ? [] : yield* res.trailers;
+    const chunks = res.body === undefined
+      ? []
+      : res.body instanceof Uint8Array
+      ? [res.body]
+      : Array.from(yield* Stream.runCollect(res.body));
+    const trailers = res.trailers === undefined
+      ? []
+      : Array.isArray(res.trailers)
+      ? res.trailers as Field[]
+      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
     const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;
     for (const c of chunks) {

@@ -1,10 +1,16 @@
 import { strict as assert } from "node:assert";
 import { Effect, Stream } from "effect";
 import { Code } from "../../rpc/code.ts";
-import { decodeMessages, encodeMessage } from "../../rpc/codec.ts";
+import {
+  decodeMessages,
+  encodeMessage,
+  pullFromStream,
+  readSingleMessage,
+} from "../../rpc/codec.ts";
 import { gzip, identity } from "../../rpc/compression.ts";
+import { RpcError } from "../../rpc/status.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
-import { Echo, type Msg } from "./_support.ts";
+import { Echo, type Msg, msgEnvelope } from "./_support.ts";
 
 const ser = Echo.methods.Say.input;
 
@@ -96,4 +102,95 @@ Deno.test("decodeMessages fails with INTERNAL on garbage and never throws past t
       assert.equal(err._tag, "Fail", `seed ${seed}: ${exit.cause}`);
     }
   }
+});
+
+/** A pull over fixed batches, then `undefined`; counts how often it was evaluated. */
+function batches(list: Uint8Array[][]) {
+  const state = { pulls: 0 };
+  const pull = Effect.sync(() => list[state.pulls++]);
+  return { pull, state };
+}
+
+async function failure(effect: Effect.Effect<unknown, unknown>): Promise<unknown> {
+  const exit = await Effect.runPromiseExit(effect);
+  assert.equal(exit._tag, "Failure");
+  return exit._tag === "Failure" ? exit.cause.reasons[0] : undefined;
+}
+
+Deno.test("readSingleMessage decodes one message split across batches anywhere", async () => {
+  for (const seed of testSeeds(0x5151e, 10)) {
+    const rng = new SeededRng(seed);
+    const msg = { text: "x".repeat(rng.int(0, 500)), n: String(rng.int(0, 1000)) };
+    const compress = rng.chance(0.5);
+    const wire = encodeMessage(msg, ser, { compression: gzip, compress, maxSendBytes: 1 << 20 });
+    const chunks = split(wire, rng);
+    const list: Uint8Array[][] = [];
+    while (chunks.length > 0) list.push(chunks.splice(0, rng.int(1, 3)));
+    const got = await Effect.runPromise(
+      readSingleMessage(batches(list).pull, ser, { compression: gzip }),
+    );
+    assert.equal(got.value.text, msg.text, `seed ${seed}`);
+    assert.equal(got.value.n, msg.n);
+    assert.equal(got.compressed, compress);
+  }
+});
+
+Deno.test("readSingleMessage stops reading as soon as a second message completes", async () => {
+  // An endless body of messages: the reader must fail on the second one, not buffer the rest.
+  const env = msgEnvelope({ text: "again" });
+  let pulls = 0;
+  const endless = Effect.sync(() => {
+    pulls++;
+    return [env];
+  });
+  const reason = await failure(readSingleMessage(endless, ser, { compression: identity }));
+  assert.equal(pulls, 2);
+  assert.match(String(reason), /more than one message/);
+  assert.equal((reason as { error: RpcError }).error.code, Code.INTERNAL);
+});
+
+Deno.test("readSingleMessage fails INTERNAL without a message and on a truncated one", async () => {
+  const empty = await failure(readSingleMessage(batches([]).pull, ser, { compression: identity }));
+  assert.match(String(empty), /without a message/);
+  const env = msgEnvelope({ text: "cut short" });
+  const cut = await failure(
+    readSingleMessage(batches([[env.subarray(0, env.length - 1)]]).pull, ser, {
+      compression: identity,
+    }),
+  );
+  assert.equal((cut as { error: RpcError }).error.code, Code.INTERNAL);
+});
+
+Deno.test("readSingleMessage rejects an oversized message from its header alone", async () => {
+  // Only the 5-byte header arrives, declaring 1 MiB: no waiting for (or buffering of) the rest.
+  const header = new Uint8Array([0, 0, 0x10, 0, 0]);
+  const { pull, state } = batches([[header]]);
+  const reason = await failure(
+    readSingleMessage(pull, ser, { compression: identity, maxReceiveBytes: 1000 }),
+  );
+  assert.equal((reason as { error: RpcError }).error.code, Code.RESOURCE_EXHAUSTED);
+  assert.equal(state.pulls, 1);
+});
+
+Deno.test("readSingleMessage maps the pull's own failure to an RpcError", async () => {
+  const reason = await failure(
+    readSingleMessage(Effect.fail(new Error("reset")), ser, { compression: identity }),
+  );
+  const error = (reason as { error: RpcError }).error;
+  assert.ok(error instanceof RpcError);
+  assert.equal(error.code, Code.INTERNAL);
+  assert.equal(error.message, "reset");
+});
+
+Deno.test("pullFromStream yields the stream's chunks then undefined", async () => {
+  const got = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const pull = yield* pullFromStream(Stream.make(new Uint8Array([1]), new Uint8Array([2])));
+    const out: number[] = [];
+    for (;;) {
+      const chunks = yield* pull;
+      if (chunks === undefined) return out;
+      for (const c of chunks) out.push(...c);
+    }
+  })));
+  assert.deepEqual(got, [1, 2]);
 });

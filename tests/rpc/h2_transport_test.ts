@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect";
 import { Code } from "../../rpc/code.ts";
 import { makeClient } from "../../rpc/client.ts";
-import { ExchangeError, type ServerHandler } from "../../rpc/exchange.ts";
+import { bodyPullOf, ExchangeError, type ServerHandler } from "../../rpc/exchange.ts";
 import {
   connectRpc,
   exchangeErrorFromNet,
@@ -21,7 +21,7 @@ import {
 import { connect } from "../../net/client.ts";
 import { serve } from "../../net/server.ts";
 import { streamReset } from "../../net/errors.ts";
-import { Echo, type Msg } from "./_support.ts";
+import { Echo, get, grpcHeaders, type Msg, msgEnvelope } from "./_support.ts";
 
 const certDir = new URL("../_support/certs/", import.meta.url);
 const CA = Deno.readTextFileSync(new URL("ca.crt", certDir));
@@ -325,4 +325,69 @@ Deno.test("makeH2Transport cancels a started bidi call whose request stream fail
       return { replies, code: error.code };
     }));
   assert.deepEqual(got, { replies: ["re a"], code: Code.CANCELLED });
+});
+
+Deno.test("toH2Handler sends a whole body with final trailers in one go", async () => {
+  const handler = toH2Handler(() =>
+    Effect.succeed({
+      status: 200,
+      headers: [{ name: "content-type", value: "application/grpc" }],
+      body: new Uint8Array([0, 0, 0, 0, 1, 42]),
+      trailers: [{ name: "grpc-status", value: "0" }, { name: "x-tail", value: "t" }],
+    })
+  );
+  const res = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const server = yield* serve({ handler });
+    const client = yield* connect(server.url);
+    const res = yield* client.request({ method: "POST", path: "/x", body: "" });
+    const body = yield* res.bytes;
+    const trailers = yield* res.trailers;
+    return { body: Array.from(body), trailers: trailers.map((f) => `${f.name}=${f.value}`) };
+  })));
+  assert.deepEqual(res.body, [0, 0, 0, 0, 1, 42]);
+  assert.deepEqual(res.trailers, ["grpc-status=0", "x-tail=t"]);
+});
+
+Deno.test("toH2Handler registers a body pull: chunk batches, then undefined", async () => {
+  const handler = toH2Handler((req) =>
+    Effect.gen(function* () {
+      const seen: number[] = [];
+      for (;;) {
+        const chunks = yield* bodyPullOf(req.body)!;
+        if (chunks === undefined) break;
+        for (const c of chunks) seen.push(c.length);
+      }
+      const total = seen.reduce((a, b) => a + b, 0);
+      return { status: 200, headers: [], body: new TextEncoder().encode(String(total)) };
+    }).pipe(Effect.orDie)
+  );
+  const text = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const server = yield* serve({ handler });
+    const client = yield* connect(server.url);
+    const body = Stream.make(new Uint8Array(1000), new Uint8Array(70_000), new Uint8Array(3));
+    const res = yield* client.request({ method: "POST", path: "/x", body });
+    return new TextDecoder().decode(yield* res.bytes);
+  })));
+  assert.equal(text, "71003");
+});
+
+Deno.test("serveRpc answers a unary call with an endless request body without reading it all", async () => {
+  // A hostile client keeps sending messages on a unary call: the server must answer INTERNAL
+  // once the second message arrives instead of buffering the body until it ends (never).
+  const handler = makeServer([implement(Echo, { Say: (m) => Effect.succeed(m) })]);
+  const env = msgEnvelope({ text: "more" });
+  const fields = await withRpc(handler, false, (transport) =>
+    Effect.gen(function* () {
+      const res = yield* transport({
+        method: "POST",
+        path: "/test.echo.Echo/Say",
+        headers: grpcHeaders(),
+        body: Stream.forever(Stream.succeed(env)),
+      });
+      yield* Stream.runDrain(res.body);
+      const trailers = yield* res.trailers;
+      return [...res.headers, ...trailers];
+    }).pipe(Effect.timeout(5_000)));
+  assert.equal(get(fields, "grpc-status"), String(Code.INTERNAL));
+  assert.match(get(fields, "grpc-message") ?? "", /more than one message/);
 });

@@ -115,3 +115,21 @@ Deno.test("makeInMemoryTransport resets the exchange when the request body fails
   assert.equal(err.initiator, "local");
   assert.ok(serverError === undefined || (serverError as ExchangeError).errorCode === 0x8);
 });
+
+Deno.test("makeInMemoryTransport delivers a whole-body answer with plain trailers", async () => {
+  const handler: ServerHandler = () =>
+    Effect.succeed({
+      status: 200,
+      headers: [],
+      body: new Uint8Array([7, 8]),
+      trailers: [{ name: "x-end", value: "2" }],
+    });
+  const transport = makeInMemoryTransport(handler);
+  const out = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* transport({ method: "POST", path: "/p", headers: [], body: Stream.empty });
+    const body = Array.from(yield* Stream.runCollect(res.body), (c) => Array.from(c));
+    return { body, trailers: yield* res.trailers };
+  })));
+  assert.deepEqual(out.body, [[7, 8]]);
+  assert.deepEqual(out.trailers, [{ name: "x-end", value: "2" }]);
+});
