@@ -9,6 +9,8 @@
  * @module
  */
 
+// First: it must run before Effect is evaluated (docs/effect-under-deno.md).
+import "./net/effect_async_context.ts";
 export * from "./core/mod.ts";
 export * from "./net/mod.ts";
 export * as rpc from "./rpc/mod.ts";

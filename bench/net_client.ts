@@ -7,6 +7,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect } from "effect";
 import { connect } from "../net/client.ts";
 

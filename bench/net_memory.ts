@@ -8,6 +8,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Exit, Scope, Stream } from "effect";
 import { connect, type H2Client } from "../net/client.ts";
 import { serve } from "../net/server.ts";

@@ -8,6 +8,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Stream } from "effect";
 import { makeClient } from "../rpc/client.ts";
 import { connectRpc } from "../rpc/h2_transport.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Stream } from "effect";
 import type { ServerHandler } from "../rpc/exchange.ts";
 import { serveRpc } from "../rpc/h2_transport.ts";

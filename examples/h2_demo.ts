@@ -7,6 +7,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Stream } from "effect";
 import { route } from "./h2_server.ts";
 import { connect } from "../net/client.ts";

@@ -14,6 +14,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Cause, Effect, Exit, Scope } from "effect";
 import { connectRpc } from "../rpc/h2_transport.ts";
 import {

@@ -12,6 +12,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Exit, Scope } from "effect";
 import type { H2Server } from "../net/server.ts";
 import { serveRpc } from "../rpc/h2_transport.ts";
@@ -59,7 +60,8 @@ export async function startInteropServer(
       port: options.port ?? 0,
       tls: options.tls,
       drainTimeoutMs: 2_000,
-      onError: () => {},
+      // Problems the protocol layer saw (a connection error, a failed handler) go to stderr.
+      onError: (message, error) => console.error(`interop_server: ${message}:`, error),
     }).pipe(Scope.provide(scope)),
   );
   let closing: Promise<void> | undefined;

@@ -29,6 +29,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { Effect, Exit, Scope } from "effect";
 import type { H2ConnectionOptions } from "../core/mod.ts";
 import { H2FetchClient } from "../net/promise.ts";

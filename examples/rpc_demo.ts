@@ -12,6 +12,7 @@
  * @module
  */
 
+import "../net/effect_async_context.ts"; // first: before Effect is evaluated
 import { type Cause, Effect, Queue, Stream } from "effect";
 import { loadBrotliCompression } from "../rpc/brotli_compression.ts";
 import { makeClient } from "../rpc/client.ts";
