@@ -101,6 +101,8 @@ export interface PeerServer {
   readonly port: number;
   /** Stops it and waits for it to exit. */
   kill(): Promise<void>;
+  /** Everything it wrote to stderr; settles once it has exited. */
+  readonly stderr: Promise<string>;
 }
 
 /**
@@ -151,7 +153,7 @@ export async function spawnServer(
             // Closed.
           }
         })();
-        return { port: Number(m[1]), kill };
+        return { port: Number(m[1]), kill, stderr };
       }
     }
   } catch (error) {

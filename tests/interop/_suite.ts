@@ -60,6 +60,7 @@ export function defineInteropSuite(peer: InteropPeer): void {
         "--port",
         "0",
       ]);
+      let passed = true;
       try {
         const out = await run(peer.client[0], [
           peer.client[1],
@@ -68,10 +69,14 @@ export function defineInteropSuite(peer: InteropPeer): void {
           "--test_case",
           "all",
         ]);
+        passed = false;
         assertAllPassed(out.stdout, out.stderr, ALL_CASES);
         assert.equal(out.code, 0);
+        passed = true;
       } finally {
         await server.kill();
+        // Why our server closed a connection, say, is only in its own log.
+        if (!passed) console.error(`examples/interop_server.ts stderr:\n${await server.stderr}`);
       }
     },
   });
