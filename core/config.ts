@@ -122,6 +122,15 @@ export interface H2ConnectionOptions {
   readonly maxClosedStreams?: number;
 
   // ---- Behaviour ----
+  /**
+   * Treat RST_STREAM on an idle stream the peer would open (its parity, above every id it used)
+   * as the connection error RFC 9113 §5.1 and §6.4 prescribe (PROTOCOL_ERROR). Default `false`:
+   * the frame is ignored, though it still spends a `resetRate` token, because gRPC C-core clients
+   * (grpcio, grpc++, Ruby, PHP) send one whenever a call is cancelled between taking its stream
+   * id and writing its HEADERS (grpc/grpc#19655, #38758), and a GOAWAY then fails every other call
+   * on the connection. RST_STREAM on an idle stream of our own numbering is always an error.
+   */
+  readonly rejectIdleStreamReset?: boolean;
   /** Validate received fields (RFC 9113 §8.2-8.3). Default `true`. */
   readonly validateInboundHeaders?: boolean;
   /** Validate fields given to send commands (UsageError). Default `true`. */
@@ -182,6 +191,8 @@ export interface H2Config {
   readonly maxWindowUpdateCredit: number;
   /** Resolved `maxClosedStreams` (see {@link H2ConnectionOptions}). */
   readonly maxClosedStreams: number;
+  /** Resolved `rejectIdleStreamReset` (see {@link H2ConnectionOptions}). */
+  readonly rejectIdleStreamReset: boolean;
   /** Resolved `validateInboundHeaders` (see {@link H2ConnectionOptions}). */
   readonly validateInboundHeaders: boolean;
   /** Resolved `validateOutboundHeaders` (see {@link H2ConnectionOptions}). */
@@ -242,6 +253,7 @@ export function resolveConfig(o: H2ConnectionOptions): H2Config {
     maxEmptyFrames: positive("maxEmptyFrames", o.maxEmptyFrames ?? 100),
     maxWindowUpdateCredit: positive("maxWindowUpdateCredit", o.maxWindowUpdateCredit ?? 1000),
     maxClosedStreams: positive("maxClosedStreams", o.maxClosedStreams ?? 1024),
+    rejectIdleStreamReset: o.rejectIdleStreamReset ?? false,
     validateInboundHeaders: o.validateInboundHeaders ?? true,
     validateOutboundHeaders: o.validateOutboundHeaders ?? true,
     rfc7540Priorities: o.rfc7540Priorities ?? false,

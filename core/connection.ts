@@ -1464,9 +1464,7 @@ export class H2Connection {
     const id = f.streamId;
     const s = this.#streams.get(id);
     if (s === undefined) {
-      if (this.#isIdle(id)) {
-        throw new ProtocolError(`Cannot accept RST_STREAM on idle stream ${id}`);
-      }
+      if (this.#isIdle(id)) this.#onIdleReset(id);
       return; // closed: nothing to do (§5.1)
     }
     if (!this.#resetBucket.take(this.#now)) {
@@ -1474,6 +1472,26 @@ export class H2Connection {
     }
     this.#close(s, ClosedReason.REMOTE_RESET);
     this.#events.push(new StreamReset(id, f.errorCode, true, undefined));
+  }
+
+  /**
+   * RST_STREAM on an idle stream: a connection error by RFC 9113 §6.4, and always one for ids of
+   * our own numbering. For an id the peer would open it is ignored by default, because gRPC
+   * C-core takes a call's stream id when the call starts but writes its HEADERS later; a call
+   * cancelled in between (a 1 ms deadline, say) is reset on a stream we never saw
+   * (grpc/grpc#19655), and a GOAWAY would fail every other call on the connection. The stream
+   * stays idle rather than opened-and-closed: C-core writes queued resets ahead of the HEADERS
+   * of other new streams, so a lower id may still legitimately open after this one. Each such
+   * reset costs a rapid-reset token, so a flood still ends in ENHANCE_YOUR_CALM.
+   */
+  #onIdleReset(id: number): void {
+    const theirs = (id & 1) !== (this.#client ? 1 : 0);
+    if (!theirs || this.config.rejectIdleStreamReset) {
+      throw new ProtocolError(`Cannot accept RST_STREAM on idle stream ${id}`);
+    }
+    if (!this.#resetBucket.take(this.#now)) {
+      throw new DenialOfServiceError("Too many streams reset by the peer (rapid reset)");
+    }
   }
 
   #onSettings(f: SettingsFrame): void {
