@@ -20,6 +20,7 @@ import {
 } from "./errors.ts";
 import type { ResolvedCompressOptions } from "./options.ts";
 import { StreamVerifier, verifyComplete } from "./_verify.ts";
+import { FAST_QUALITY_MAX, fastWindowFor } from "./_window.ts";
 
 type Zlib = typeof import("node:zlib");
 type NodeTransform = import("node:zlib").BrotliCompress;
@@ -269,8 +270,13 @@ async function load(): Promise<BrotliBackend> {
       strictBoundedDecode: strict,
     },
     compress(bytes, options) {
+      // The whole input is known: at qualities 0-1 a window that just covers it lets the
+      // decoder allocate a small ring buffer (see _window.ts); the output decodes the same.
+      const sized = options.quality <= FAST_QUALITY_MAX
+        ? { ...options, lgwin: fastWindowFor(bytes.length, options.lgwin) }
+        : options;
       return plainBytes(
-        zlib.brotliCompressSync(bytes, { params: params(zlib, options, bytes.length) }),
+        zlib.brotliCompressSync(bytes, { params: params(zlib, sized, bytes.length) }),
       );
     },
     decompress(bytes, maxOutputSize) {

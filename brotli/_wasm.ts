@@ -22,6 +22,7 @@ import {
   BrotliUnsupportedError,
 } from "./errors.ts";
 import { requireDefaultWindow, type ResolvedCompressOptions } from "./options.ts";
+import { FAST_QUALITY_MAX, narrowDefaultWindow } from "./_window.ts";
 
 interface WasmStreamResult {
   readonly buf: Uint8Array;
@@ -57,6 +58,31 @@ const NEEDS_MORE_OUTPUT = 3;
 const INPUT_SLICE = 64 * 1024;
 const OUTPUT_CHUNK = 256 * 1024;
 const COMPRESS_OUTPUT_CHUNK = 64 * 1024;
+
+// Each stream call allocates and zero-fills an output buffer of the size asked for, and the
+// result is copied twice on the way out (a clone in Rust, a slice in the glue). Asking for
+// 256 KiB to decode a 1 KiB message cost about 40 µs of a 70 µs call (bench/brotli_bench.ts), so
+// the first request is sized from the input and doubled while the decoder wants more.
+const MIN_OUTPUT_REQUEST = 4 * 1024;
+// A first guess of the expansion; typical web and RPC payloads compress 3-6x.
+const EXPECTED_EXPANSION = 4;
+
+/** The first output request for `inputLength` compressed bytes. */
+function firstOutputRequest(inputLength: number): number {
+  const guess = inputLength * EXPECTED_EXPANSION;
+  return guess < MIN_OUTPUT_REQUEST
+    ? MIN_OUTPUT_REQUEST
+    : guess > OUTPUT_CHUNK
+    ? OUTPUT_CHUNK
+    : guess;
+}
+
+// brotli-wasm's one-shot `compress` runs the encoder through a reader that hands it 4 KiB at a
+// time. At qualities 0 and 1 the encoder compresses each piece it is given as its own block, so
+// larger inputs came out 20-30% bigger than native output of the same quality, and slower. Its
+// streaming API given the whole input produces exactly native's output; above this size it is
+// used instead (below, both are one piece and identical).
+const ONE_SHOT_PIECE = 4 * 1024;
 
 /** How the Wasm module was loaded, for diagnostics and the README. */
 export type WasmLoadRoute = "wasm-import" | "fetch";
@@ -133,6 +159,7 @@ class WasmDecompressor implements BrotliStreamEngine {
     if (dec === undefined) throw new BrotliCorruptInputError("the stream was already closed");
     let off = 0;
     let code = NEEDS_MORE_INPUT;
+    let request = firstOutputRequest(Math.min(chunk.length, INPUT_SLICE));
     while (off < chunk.length || code === NEEDS_MORE_OUTPUT) {
       const slice = chunk.subarray(off, Math.min(off + INPUT_SLICE, chunk.length));
       // Never ask for more than one byte past the limit: a bomb is refused at the limit, not
@@ -140,7 +167,7 @@ class WasmDecompressor implements BrotliStreamEngine {
       const room = this.#limit - this.#total + 1;
       let r: WasmStreamResult;
       try {
-        r = dec.decompress(slice, room < OUTPUT_CHUNK ? room : OUTPUT_CHUNK);
+        r = dec.decompress(slice, room < request ? room : request);
       } catch (cause) {
         this.close();
         throw corrupt(cause);
@@ -149,6 +176,7 @@ class WasmDecompressor implements BrotliStreamEngine {
       code = r.code;
       off += r.input_offset;
       r.free();
+      if (code === NEEDS_MORE_OUTPUT && request < OUTPUT_CHUNK) request *= 2;
       if (buf.length > 0) {
         this.#total += buf.length;
         if (this.#total > this.#limit) {
@@ -250,6 +278,49 @@ class WasmCompressor implements BrotliStreamEngine {
 }
 
 /**
+ * Compresses `bytes` through the streaming API, handing the encoder the whole input in one call
+ * (see {@link ONE_SHOT_PIECE}). Output requests are sized from the input so a typical call needs
+ * one request to process and one to finish.
+ */
+function compressWhole(module: BrotliWasmModule, bytes: Uint8Array, quality: number): Uint8Array {
+  const enc = new module.CompressStream(quality);
+  const out: Uint8Array[] = [];
+  let total = 0;
+  // Half the input plus slack: one process call for typical data, two or three for
+  // incompressible data, so the input is copied into Wasm memory a bounded number of times.
+  const request = (bytes.length >> 1) + MIN_OUTPUT_REQUEST;
+  try {
+    let off = 0;
+    let code = NEEDS_MORE_OUTPUT;
+    while (off < bytes.length || code === NEEDS_MORE_OUTPUT) {
+      const r = enc.compress(bytes.subarray(off), request);
+      const buf = r.buf;
+      code = r.code;
+      off += r.input_offset;
+      r.free();
+      if (buf.length > 0) {
+        out.push(buf);
+        total += buf.length;
+      }
+      if (code !== NEEDS_MORE_OUTPUT && off >= bytes.length) break;
+    }
+    do {
+      const r = enc.compress(undefined, request);
+      const buf = r.buf;
+      code = r.code;
+      r.free();
+      if (buf.length > 0) {
+        out.push(buf);
+        total += buf.length;
+      }
+    } while (code === NEEDS_MORE_OUTPUT);
+  } finally {
+    enc.free();
+  }
+  return concatBytes(out, total);
+}
+
+/**
  * Loads the Wasm backend.
  *
  * @returns The backend; its methods are synchronous.
@@ -270,7 +341,15 @@ export async function loadWasmBackend(): Promise<
     },
     compress(bytes, options) {
       requireDefaultWindow("wasm", options);
-      return module.compress(bytes, { quality: options.quality });
+      if (options.quality > FAST_QUALITY_MAX) {
+        return module.compress(bytes, { quality: options.quality });
+      }
+      const out = bytes.length > ONE_SHOT_PIECE
+        ? compressWhole(module, bytes, options.quality)
+        : module.compress(bytes, { quality: options.quality });
+      // brotli-wasm always writes window 22; a small input gets a small window (_window.ts).
+      narrowDefaultWindow(out, bytes.length);
+      return out;
     },
     decompress(bytes, maxOutputSize) {
       const dec = new WasmDecompressor(module, maxOutputSize);

@@ -7,7 +7,7 @@
 
 import type { BrotliBackend } from "./backend.ts";
 import { BrotliUnsupportedError } from "./errors.ts";
-import { loadBrotliBackend } from "./load_backend.ts";
+import { decoderFor, loadBrotliBackend } from "./load_backend.ts";
 import { type BrotliBackendChoice, resolveCompressOptions } from "./options.ts";
 
 /**
@@ -61,7 +61,7 @@ export function makeBrotliCodec(options: BrotliCodecOptions = {}): BrotliCodec {
       return await (await encoder()).compress(bytes, resolved);
     },
     async decompress(bytes, maxBytes) {
-      return await (await decoder()).decompress(bytes, maxBytes);
+      return await decoderFor(await decoder(), options.backend, bytes).decompress(bytes, maxBytes);
     },
   };
 }

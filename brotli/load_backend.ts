@@ -15,6 +15,7 @@ import {
 import { loadNativeBackend } from "./_native.ts";
 import { loadWasmBackend } from "./_wasm.ts";
 import { loadWebBackend } from "./_web.ts";
+import { prefersNativeDecode } from "./_decoder_choice.ts";
 
 /** What the caller needs from the backend `"auto"` picks. */
 export interface LoadBrotliBackendOptions {
@@ -66,22 +67,52 @@ function fits(backend: BrotliBackend, options: LoadBrotliBackendOptions): boolea
  * @throws {BrotliUnsupportedError} When the named backend is unavailable or cannot do what was
  *   asked, or when no backend fits.
  */
-export async function loadBrotliBackend(
+export function loadBrotliBackend(
   choice: BrotliBackendChoice = "auto",
   options: LoadBrotliBackendOptions = {},
 ): Promise<BrotliBackend> {
-  if (choice !== "auto") {
-    if (!(choice in loaders)) {
-      throw new BrotliUnsupportedError(`Cannot load Brotli backend: unknown name "${choice}"`);
-    }
-    const backend = await loadNamed(choice);
-    if (options.flushable && !backend.capabilities.canFlush) {
-      throw new BrotliUnsupportedError(
-        `Cannot use Brotli backend "${choice}" for a flushable stream: it cannot flush`,
-      );
-    }
-    return backend;
+  if (choice !== "auto") return loadChosen(choice, options);
+  // "auto" depends only on what the request needs, so its answer is remembered per need: a
+  // one-shot call on a small message then costs a map lookup instead of a walk over the
+  // candidates (bench/brotli_bench.ts, size-class table).
+  const key = autoKey(options);
+  let found = autoChoices.get(key);
+  if (found === undefined) {
+    found = pickAuto(options);
+    autoChoices.set(key, found);
+    found.catch(() => autoChoices.delete(key));
   }
+  return found;
+}
+
+/** What `fits` and the candidate order look at, as a cache key. */
+function autoKey(options: LoadBrotliBackendOptions): string {
+  const decompress = options.purpose === "decompress";
+  const c = decompress ? undefined : options.compress;
+  return `${decompress ? "d" : "c"}${options.flushable ? "f" : ""}${
+    c?.lgwin !== undefined && c.lgwin !== DEFAULT_LGWIN ? "w" : ""
+  }${c?.quality !== undefined ? "q" : ""}${c?.mode !== undefined ? "m" : ""}`;
+}
+
+const autoChoices = new Map<string, Promise<BrotliBackend>>();
+
+async function loadChosen(
+  choice: BrotliBackendChoice,
+  options: LoadBrotliBackendOptions,
+): Promise<BrotliBackend> {
+  if (!(choice in loaders)) {
+    throw new BrotliUnsupportedError(`Cannot load Brotli backend: unknown name "${choice}"`);
+  }
+  const backend = await loadNamed(choice as BrotliBackendName);
+  if (options.flushable && !backend.capabilities.canFlush) {
+    throw new BrotliUnsupportedError(
+      `Cannot use Brotli backend "${choice}" for a flushable stream: it cannot flush`,
+    );
+  }
+  return backend;
+}
+
+async function pickAuto(options: LoadBrotliBackendOptions): Promise<BrotliBackend> {
   const candidates: Array<[BrotliBackendName, boolean]> = options.purpose === "decompress"
     ? [["native", true], ["wasm", false], ["native", false], ["web", false]]
     : [["native", false], ["wasm", false], ["web", false]];
@@ -95,12 +126,38 @@ export async function loadBrotliBackend(
       failures.push(e);
       continue;
     }
+    if (backend.name === "native") nativeDecoder = backend;
     if (needStrict && !backend.capabilities.strictBoundedDecode) continue;
     if (fits(backend, options)) return backend;
   }
   throw new BrotliUnsupportedError("Cannot find a Brotli backend that fits the request", {
     cause: failures.length > 0 ? new AggregateError(failures) : undefined,
   });
+}
+
+/** The native backend, once `"auto"` has loaded it (it tries native first for decoding). */
+let nativeDecoder: BrotliBackend | undefined;
+
+/**
+ * The backend to decode one whole message with: `backend` (what `choice` resolved to), except
+ * that `"auto"`, when it decodes with Wasm, hands messages whose decoder must allocate the whole
+ * window and that are small next to it to the native backend, which is faster for them even
+ * with its verifying pass (`_decoder_choice.ts`). Both are strict and bounded.
+ *
+ * @param backend The backend `choice` resolved to for decompression.
+ * @param choice What the caller asked for.
+ * @param bytes The complete compressed message.
+ * @returns The backend to call.
+ */
+export function decoderFor(
+  backend: BrotliBackend,
+  choice: BrotliBackendChoice | undefined,
+  bytes: Uint8Array,
+): BrotliBackend {
+  if ((choice ?? "auto") !== "auto" || backend.name !== "wasm" || nativeDecoder === undefined) {
+    return backend;
+  }
+  return prefersNativeDecode(bytes) ? nativeDecoder : backend;
 }
 
 /**

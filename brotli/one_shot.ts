@@ -4,7 +4,7 @@
  * @module
  */
 
-import { loadBrotliBackend } from "./load_backend.ts";
+import { decoderFor, loadBrotliBackend } from "./load_backend.ts";
 import {
   type BrotliCompressOptions,
   type BrotliDecompressOptions,
@@ -61,5 +61,5 @@ export async function decompress(
 ): Promise<Uint8Array> {
   const limit = resolveMaxOutputSize(options);
   const backend = await loadBrotliBackend(options.backend, { purpose: "decompress" });
-  return await backend.decompress(bytes, limit);
+  return await decoderFor(backend, options.backend, bytes).decompress(bytes, limit);
 }

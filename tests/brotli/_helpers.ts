@@ -103,3 +103,13 @@ export function gigabyteBomb(): Promise<Uint8Array> {
   })();
   return bomb;
 }
+
+/** The WBITS of a Brotli stream header (RFC 7932 §9.1). */
+export function windowBits(stream: Uint8Array): number {
+  const bits = stream[0] | (stream[1] << 8);
+  if ((bits & 1) === 0) return 16;
+  const n = (bits >> 1) & 7;
+  if (n !== 0) return 17 + n;
+  const m = (bits >> 4) & 7;
+  return m === 0 ? 17 : 8 + m; // m === 1 is reserved (large windows)
+}

@@ -50,6 +50,26 @@ Deno.test({
 });
 
 Deno.test({
+  name: "compress output at qualities 0-1 with narrowed windows decodes with the brotli CLI",
+  ignore: !hasCli,
+  async fn() {
+    for (const size of [1000, 70_000, (1 << 18) - 16, 300_000]) {
+      const data = mixed(44 + size, size);
+      for (const backend of ["native", "wasm"] as const) {
+        for (const quality of [0, 1]) {
+          const packed = await compress(data, { backend, quality });
+          assert.deepEqual(
+            await brotliCli(["-d", "-c"], packed),
+            data,
+            `${backend} q${quality} ${size} bytes`,
+          );
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
   name: "decompress reads brotli CLI output at several qualities and windows",
   ignore: !hasCli,
   async fn() {

@@ -8,7 +8,7 @@ import {
   loadBrotliBackend,
 } from "../../brotli/mod.ts";
 import { testSeeds } from "../_support/seeded_rng.ts";
-import { BACKENDS, mixed, optionsFor, textLike } from "./_helpers.ts";
+import { BACKENDS, mixed, optionsFor, textLike, windowBits } from "./_helpers.ts";
 
 Deno.test("compress round-trips through every backend pair", async () => {
   for (const seed of testSeeds(11, 2)) {
@@ -40,15 +40,6 @@ Deno.test("compress accepts every quality on native and wasm with identical deco
 });
 
 /** WBITS from the stream header (RFC 7932 §9.1), read least significant bit first. */
-function windowBits(stream: Uint8Array): number {
-  const bits = stream[0] | (stream[1] << 8);
-  if ((bits & 1) === 0) return 16;
-  const n = (bits >> 1) & 7;
-  if (n !== 0) return 17 + n;
-  const m = (bits >> 4) & 7;
-  return m === 1 ? 17 : 8 + m;
-}
-
 Deno.test("compress uses window 22 by default on every backend", async () => {
   const data = textLike(6, 5000);
   for (const backend of BACKENDS) {
