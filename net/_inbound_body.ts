@@ -127,6 +127,18 @@ export class InboundBody {
   }
 
   /**
+   * The whole body, when it has already arrived in full (ended without error): taken at once,
+   * its credit returned, without the Effect machinery. `undefined` while more may come or after
+   * a failure; the body is then untouched and read as usual.
+   */
+  takeComplete(): Uint8Array | undefined {
+    if (!this.#done || this.#error !== undefined || this.#released) return undefined;
+    const size = this.buffered;
+    const chunks = this.take();
+    return chunks === undefined ? EMPTY_BYTES : concat(chunks, size);
+  }
+
+  /**
    * The consumer stopped reading. Buffered credit is returned, and DATA arriving later is
    * dropped with its credit returned at once, so the connection window never leaks; if the body
    * had not ended the owner's `cancel` runs.

@@ -89,7 +89,11 @@ export class SessionStream {
 
 /** Callbacks from a session to the client or server that owns it. */
 export interface SessionHooks {
-  /** Server: a request opened stream `s` (`s.inbound` holds its body). */
+  /**
+   * Server: a request opened stream `s` (`s.inbound` holds its body). Called once the read batch
+   * holding its HEADERS was dispatched, so the body that came with them is buffered already (and
+   * `s` may be closed, by a reset in the same batch).
+   */
   onRequest?(s: SessionStream, headers: HeaderField[]): void;
   /** A stream left the session (slots for MAX_CONCURRENT_STREAMS). */
   onStreamClosed?(s: SessionStream): void;
@@ -139,6 +143,9 @@ export class H2Session {
   #closeWhenIdle = false;
   #receiving = false;
   #deferred: Array<() => void> = [];
+  /** Requests opened in the read batch being dispatched, started once it is all dispatched. */
+  #opened: SessionStream[] = [];
+  #openedHeaders: HeaderField[][] = [];
   readonly #defer = (wake: () => void): void => {
     if (this.#receiving) this.#deferred.push(wake);
     else wake();
@@ -209,6 +216,16 @@ export class H2Session {
     } finally {
       this.#receiving = false;
     }
+    // Requests start after the whole batch was dispatched: a unary request's DATA and END_STREAM
+    // usually arrive in the same read as its HEADERS, so its handler finds the body complete and
+    // can answer at once, without waiting for data (and many answers share one write).
+    const opened = this.#opened;
+    if (opened.length > 0) {
+      const headers = this.#openedHeaders;
+      this.#opened = [];
+      this.#openedHeaders = [];
+      for (let i = 0; i < opened.length; i++) this.#hooks.onRequest?.(opened[i], headers[i]);
+    }
     // Consumers resume once per read batch: every fiber resumption costs an async-context
     // allocation in Effect on Deno, so per-frame wake-ups would dominate the receive path.
     const deferred = this.#deferred;
@@ -235,7 +252,8 @@ export class H2Session {
           s.remoteEnded = true;
           s.inbound.end();
         }
-        this.#hooks.onRequest?.(s, ev.headers);
+        this.#opened.push(s);
+        this.#openedHeaders.push(ev.headers);
         return;
       }
       case "response_received": {

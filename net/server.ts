@@ -42,6 +42,15 @@ export interface ServerRequest {
   readonly body: Stream.Stream<Uint8Array, NetError>;
   /** The whole body as one array (convenience; buffers it). */
   readonly bytes: Effect.Effect<Uint8Array, NetError>;
+  /**
+   * The whole body, synchronously, when it has already arrived in full: the client's END_STREAM
+   * was received with it (as it usually is for a small request, whose HEADERS, DATA and
+   * END_STREAM come in one read: the handler starts once that read was processed). `undefined`
+   * when more is to come or the stream failed; then read `body` or `bytes`. A fast path for
+   * small requests (no Effect, no Stream); it consumes the body like the others. Optional so
+   * that other request implementations (wrappers, stand-ins) need not offer it.
+   */
+  bodyIfComplete?(): Uint8Array | undefined;
   /** The request trailers, once the body has ended (empty when none). */
   readonly trailers: Effect.Effect<ReadonlyArray<HeaderField>, NetError>;
   /**
@@ -353,6 +362,8 @@ class ServerImpl<E> {
     // A client reset interrupts the handler; its body stream fails with the reset error.
     s.onFail = () => fiber.interruptUnsafe();
     fiber.addObserver((exit) => this.#settle(session, s, exit));
+    // Reset in the read batch that opened it (before the handler started): stop it now.
+    if (s.closed) fiber.interruptUnsafe();
   }
 
   #settle(session: H2Session, s: SessionStream, exit: Exit.Exit<ServerResponse, E>): void {
@@ -534,6 +545,10 @@ class RequestImpl implements ServerRequest {
 
   get bytes(): Effect.Effect<Uint8Array, NetError> {
     return this.#stream.inbound!.all;
+  }
+
+  bodyIfComplete(): Uint8Array | undefined {
+    return this.#stream.inbound!.takeComplete();
   }
 
   get trailers(): Effect.Effect<ReadonlyArray<HeaderField>, NetError> {

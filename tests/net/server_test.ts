@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Cause, Deferred, Effect, Exit, Fiber, Stream } from "effect";
+import { ErrorCode, H2Connection } from "../../core/mod.ts";
 import { connect } from "../../net/client.ts";
 import type { ServerResponse } from "../../net/server.ts";
 import { withServer } from "./_helpers.ts";
@@ -155,4 +156,72 @@ Deno.test("ServerRequest signal aborts with ConnectionLost when the connection d
     assert.equal(reason, "ConnectionLost");
     assert.equal(signal?.aborted, true);
   });
+});
+
+Deno.test("ServerRequest bodyIfComplete hands over a body that came with its headers", async () => {
+  const seen: Array<string | undefined> = [];
+  const text = new TextDecoder();
+  await withServer({
+    handler: (req) =>
+      Effect.gen(function* () {
+        const whole = req.bodyIfComplete?.();
+        seen.push(whole === undefined ? undefined : text.decode(whole));
+        // Still open (a streamed upload): the body is untouched and read as usual.
+        const rest = whole ?? (yield* req.bytes);
+        return { status: 200, body: `got ${text.decode(rest)}` } satisfies ServerResponse;
+      }),
+  }, async (server) => {
+    const answers = await runScoped(Effect.gen(function* () {
+      const client = yield* connect(server.url);
+      const small = yield* client.request({ method: "POST", path: "/", body: "small body" });
+      const a = text.decode(yield* small.bytes);
+      const gate = Deferred.makeUnsafe<void>();
+      const streamed = yield* client.request({
+        method: "POST",
+        path: "/",
+        body: Stream.concat(
+          Stream.make(new TextEncoder().encode("part 1, ")),
+          Stream.fromEffect(Deferred.await(gate)).pipe(
+            Stream.map(() => new TextEncoder().encode("part 2")),
+          ),
+        ),
+      }).pipe(Effect.forkChild);
+      // The handler runs before the second part is sent.
+      yield* Effect.sleep(20);
+      yield* Deferred.succeed(gate, undefined);
+      const res = yield* Fiber.join(streamed);
+      return [a, text.decode(yield* res.bytes)];
+    }));
+    assert.deepEqual(answers, ["got small body", "got part 1, part 2"]);
+  });
+  assert.deepEqual(seen, ["small body", undefined]);
+});
+
+Deno.test("serve stops a handler whose stream was reset in the batch that opened it", async () => {
+  // HEADERS and RST_STREAM in one write: the handler starts after the batch, on a closed
+  // stream, and must be interrupted rather than left waiting.
+  const interrupted = Deferred.makeUnsafe<void>();
+  await withServer({
+    handler: () =>
+      Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))),
+  }, async (server) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const h2 = new H2Connection({ role: "client" });
+      h2.initiateConnection();
+      const id = h2.getNextAvailableStreamId();
+      h2.sendHeaders(id, [
+        { name: ":method", value: "GET" },
+        { name: ":scheme", value: "http" },
+        { name: ":authority", value: "x" },
+        { name: ":path", value: "/" },
+      ], { endStream: true });
+      h2.resetStream(id, ErrorCode.CANCEL);
+      await conn.write(h2.dataToSend());
+      await Effect.runPromise(Deferred.await(interrupted).pipe(Effect.timeout(3_000)));
+    } finally {
+      conn.close();
+    }
+  });
+  assert.ok(Deferred.isDoneUnsafe(interrupted));
 });
