@@ -45,6 +45,23 @@ export interface ClientRequest {
   readonly trailers?: TrailersInput;
   /** Overrides {@link ClientOptions.decompress} for this request. */
   readonly decompress?: boolean;
+  /**
+   * While the client is in `TRANSIENT_FAILURE` (a connection attempt failed and the
+   * {@link ClientOptions.reconnect} policy waits before the next one), wait for a connection
+   * instead of failing at once with the attempt's error (gRPC "wait for ready"). Interrupt the
+   * request (e.g. with a timeout) to bound the wait. Default false.
+   */
+  readonly waitForReady?: boolean;
+  /**
+   * Hand the response over later than at its headers: `"data"` once body data has arrived (or
+   * the response ended); `"end"` once the response has ended, or earlier when holding it longer
+   * could stall flow control (its unread data would fill half the stream's or the connection's
+   * receive window). A short answer then arrives whole, with one wake-up instead of two
+   * (`bodyIfComplete()` has it): `"end"` suits single answers such as unary gRPC calls, `"data"`
+   * streams. The headers of a response whose body comes later are seen later. Default: at the
+   * headers.
+   */
+  readonly awaitBody?: "data" | "end";
 }
 
 /** A response (RFC 9113 §8.3.2). */
@@ -74,6 +91,14 @@ export interface ClientResponse {
   readonly body: Stream.Stream<Uint8Array, NetError | ContentDecodingError>;
   /** The whole body as one array. */
   readonly bytes: Effect.Effect<Uint8Array, NetError | ContentDecodingError>;
+  /**
+   * The whole body, synchronously, when it has already arrived in full and ended without error
+   * (a small response whose HEADERS, DATA and END_STREAM came in one read): taken at once with
+   * its credit returned, without the Effect machinery. `undefined` while more may come, after a
+   * failure, or for a body the client decodes; the body is then untouched and read as usual.
+   * Taking it consumes the body; `trailers` stay available.
+   */
+  bodyIfComplete(): Uint8Array | undefined;
   /** The whole body as UTF-8 text. */
   readonly text: Effect.Effect<string, NetError | ContentDecodingError>;
   /** Trailers, once the body has been read to the end (empty when none). */
@@ -104,6 +129,41 @@ export interface PushedResponse {
   readonly cancel: Effect.Effect<void>;
 }
 
+/**
+ * Connectivity of a client, as gRPC names it (grpc doc/connectivity-semantics-and-api.md):
+ * `IDLE` (no connection, none being made), `CONNECTING`, `READY` (a connection takes
+ * requests), `TRANSIENT_FAILURE` (the last attempt failed; with a reconnect policy the next
+ * one waits for its backoff delay) and `SHUTDOWN` (the client is closed; final).
+ */
+export const ConnectivityState = {
+  IDLE: "IDLE",
+  CONNECTING: "CONNECTING",
+  READY: "READY",
+  TRANSIENT_FAILURE: "TRANSIENT_FAILURE",
+  SHUTDOWN: "SHUTDOWN",
+} as const;
+
+/** One of the {@link ConnectivityState} values. */
+export type ConnectivityState = typeof ConnectivityState[keyof typeof ConnectivityState];
+
+/**
+ * When to try connecting again after a failed attempt: gRPC's connection backoff is one
+ * implementation (`ConnectionBackoff` in `rpc/backoff.ts`). The client calls {@link attempt}
+ * as each attempt starts and {@link reset} once a connection is established.
+ */
+export interface ReconnectPolicy {
+  /**
+   * An attempt starts at `now` (ms since the epoch).
+   *
+   * @param now The current time.
+   * @returns How long the attempt may take, and the earliest time of the next attempt should
+   *   this one fail.
+   */
+  attempt(now: number): { readonly timeoutMs: number; readonly retryAt: number };
+  /** A connection was established: the next failure starts the schedule over. */
+  reset(): void;
+}
+
 /** Options of {@link connect}. */
 export interface ClientOptions {
   /** Extra PEM CA certificates to trust. */
@@ -117,8 +177,21 @@ export interface ClientOptions {
   readonly enablePush?: boolean;
   /** PING every `intervalMs`; close the connection if no ACK within `timeoutMs`. Off by default. */
   readonly keepAlive?: { readonly intervalMs: number; readonly timeoutMs: number };
-  /** Give up connecting after this long; default 10,000 ms. */
+  /** Give up connecting after this long; default 10,000 ms (the policy's with `reconnect`). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Reconnect in the background: after a failed attempt the client enters
+   * `TRANSIENT_FAILURE` and tries again at the time the policy gives, until a connection is up
+   * or the client is closed. Requests made meanwhile fail at once with the last attempt's
+   * error, unless they set `waitForReady`. Without a policy every request that finds no
+   * connection makes one attempt itself and fails with its error.
+   */
+  readonly reconnect?: ReconnectPolicy;
+  /**
+   * Do not connect in {@link connect}: the first request (or `H2Client.connect()`) does, so
+   * `connect` cannot fail. Default false.
+   */
+  readonly lazy?: boolean;
   /** HTTP/2 settings and limits (role is fixed to client). */
   readonly connection?: Omit<H2ConnectionOptions, "role">;
   /**
@@ -141,6 +214,17 @@ export interface H2Client {
   readonly ping: Effect.Effect<void, NetError>;
   /** Connections opened so far (more than one after a GOAWAY or a lost connection). */
   readonly connectionsOpened: number;
+  /** The connectivity state now. */
+  readonly state: ConnectivityState;
+  /**
+   * Calls `listener` with each new state, synchronously as it changes.
+   *
+   * @param listener The observer.
+   * @returns A function that removes it.
+   */
+  onStateChange(listener: (state: ConnectivityState) => void): () => void;
+  /** Starts connecting when `IDLE` (gRPC `getConnectivityState(true)`); otherwise a no-op. */
+  connect(): void;
 }
 
 /** Assumed until the server's SETTINGS arrive (as hyper does). */
@@ -171,13 +255,18 @@ export function connect(
   url: string | URL,
   options: ClientOptions = {},
 ): Effect.Effect<H2Client, NetError, Scope.Scope> {
-  return Effect.acquireRelease(
-    Effect.suspend(() => {
-      const client = new ClientImpl(new URL(url), options);
-      return Effect.as(client.session(), client);
-    }),
+  const acquire = Effect.acquireRelease(
+    Effect.sync(() => new ClientImpl(new URL(url), options)),
     (client) => Effect.sync(() => client.close()),
   );
+  if (options.lazy) return acquire;
+  return Effect.flatMap(acquire, (client) =>
+    client.session(false).pipe(
+      // Nobody will use a client whose first connection failed: stop its reconnect timer now
+      // rather than when the caller's scope closes.
+      Effect.tapError(() => Effect.sync(() => client.close())),
+      Effect.as(client),
+    ));
 }
 
 class ClientImpl implements H2Client {
@@ -190,8 +279,18 @@ class ClientImpl implements H2Client {
   #slotWaiters: Array<() => void> = [];
   #closed = false;
   connectionsOpened = 0;
+  #state: ConnectivityState = ConnectivityState.IDLE;
+  readonly #listeners = new Set<(state: ConnectivityState) => void>();
+  /** Woken (and emptied) on every state change: requests waiting for ready. */
+  #stateWaiters: Array<() => void> = [];
+  /** Why the last connection attempt failed. */
+  #lastError: NetError | undefined;
+  /** The next attempt, when a reconnect policy is waiting out its backoff delay. */
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #maxDecoded: number;
+  /** Receive-window levels below which a held response (`awaitBody: "end"`) is handed over. */
+  readonly #hold: { readonly stream: number; readonly connection: number };
 
   constructor(url: URL, options: ClientOptions) {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
@@ -206,76 +305,192 @@ class ClientImpl implements H2Client {
       enablePush: options.enablePush ?? false,
       role: "client",
     };
+    // Half of each window (RFC 9113 default 65,535 where none is configured).
+    this.#hold = {
+      stream: (this.#connection.initialWindowSize ?? 65_535) / 2,
+      connection: (this.#connection.connectionWindowSize ?? 65_535) / 2,
+    };
   }
 
-  /** The live session, opening a new connection when there is none (or it is going away). */
-  session(): Effect.Effect<H2Session, NetError> {
+  get state(): ConnectivityState {
+    return this.#state;
+  }
+
+  onStateChange(listener: (state: ConnectivityState) => void): () => void {
+    // A wrapper per registration, so registering one function twice gives two subscriptions.
+    const entry = (state: ConnectivityState) => listener(state);
+    this.#listeners.add(entry);
+    return () => this.#listeners.delete(entry);
+  }
+
+  connect(): void {
+    if (this.#state === ConnectivityState.IDLE && !this.#closed) this.#attempt();
+  }
+
+  #setState(next: ConnectivityState): void {
+    if (this.#state === next || this.#state === ConnectivityState.SHUTDOWN) return;
+    this.#state = next;
+    // A snapshot: a listener may resume a fiber at once, which may subscribe again and must
+    // not hear this same change.
+    if (this.#listeners.size > 0) { for (const listener of [...this.#listeners]) listener(next); }
+    const waiters = this.#stateWaiters;
+    if (waiters.length === 0) return;
+    this.#stateWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves at the next state change. */
+  readonly #stateChanged: Effect.Effect<void> = Effect.callback<void>((resume) => {
+    const w = () => resume(Effect.void);
+    this.#stateWaiters.push(w);
+    return Effect.sync(() => {
+      const i = this.#stateWaiters.indexOf(w);
+      if (i >= 0) this.#stateWaiters.splice(i, 1);
+    });
+  });
+
+  /**
+   * The live session, opening a new connection when there is none (or it is going away). In
+   * `TRANSIENT_FAILURE` with a reconnect policy, fails with the last attempt's error unless
+   * `waitForReady`, which waits for the policy's next attempts instead.
+   */
+  session(waitForReady = false): Effect.Effect<H2Session, NetError> {
     return Effect.suspend(() => {
       const current = this.#current;
       if (current !== undefined && current.usable) return Effect.succeed(current);
-      if (this.#closed) {
-        return Effect.fail(
-          new ConnectionLostError({ reason: "The client is closed", initiator: "user" }),
-        );
+      if (this.#closed) return Effect.fail(closedError());
+      if (this.#retryTimer !== undefined) {
+        // Backing off after a failed attempt: fail fast, or wait for the next attempt.
+        if (!waitForReady) return Effect.fail(this.#lastError ?? closedError());
+        return Effect.flatMap(this.#stateChanged, () => this.session(true));
       }
-      this.#opening ??= this.#open().finally(() => this.#opening = undefined);
-      const opening = this.#opening;
-      return Effect.tryPromise({
-        try: () => opening,
-        catch: (error) =>
-          isNetErrorLike(error) ? error as NetError : new ConnectionLostError({
-            reason: `Cannot connect to ${this.url.host}: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-            initiator: "local",
-            cause: error,
-          }),
-      });
+      const opening = this.#attempt();
+      const result = Effect.tryPromise({ try: () => opening, catch: (e) => e as NetError });
+      if (!waitForReady || this.#options.reconnect === undefined) return result;
+      // The attempt failed and the policy scheduled the next one: wait for it.
+      return Effect.catch(result, () => this.session(true));
     });
   }
 
-  async #open(): Promise<H2Session> {
-    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+  /** The connection attempt in progress, or a new one. Never rejects unhandled. */
+  #attempt(): Promise<H2Session> {
+    if (this.#opening === undefined) {
+      const plan = this.#options.reconnect?.attempt(Date.now());
+      const opening = this.#open(plan).finally(() => {
+        if (this.#opening === opening) this.#opening = undefined;
+      });
+      // Background attempts (connect(), the retry timer) have nobody awaiting them.
+      opening.catch(() => {});
+      this.#opening = opening;
+      // Only now: a listener or waiter may run at once and must find this attempt in progress.
+      this.#setState(ConnectivityState.CONNECTING);
+    }
+    return this.#opening;
+  }
+
+  /**
+   * gRPC connection backoff: the next attempt starts at `retryAt`, a time counted from the start
+   * of the failed one (so there is no wait at all if that attempt took longer).
+   */
+  #scheduleRetry(retryAt: number): void {
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#closed) this.#attempt();
+    }, Math.max(0, retryAt - Date.now()));
+  }
+
+  /** One connection attempt (planned by the reconnect policy); rejects with a {@link NetError}. */
+  async #open(
+    plan: { readonly timeoutMs: number; readonly retryAt: number } | undefined,
+  ): Promise<H2Session> {
+    const policy = this.#options.reconnect;
+    const timeoutMs = plan?.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const conn = await Promise.race([
-      connectH2(this.url, {
-        caCerts: this.#options.caCerts,
-        serverName: this.#options.serverName,
-      }),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(
-          () =>
-            reject(
-              new TimeoutError({
-                reason: `Cannot connect to ${this.url.host}: no answer within ${timeoutMs} ms`,
-                initiator: "local",
-              }),
-            ),
-          timeoutMs,
-        )
-      ),
-    ]).finally(() => clearTimeout(timer));
+    let conn: Deno.Conn;
+    try {
+      conn = await Promise.race([
+        connectH2(this.url, {
+          caCerts: this.#options.caCerts,
+          serverName: this.#options.serverName,
+        }),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(
+            () =>
+              reject(
+                new TimeoutError({
+                  reason: `Cannot connect to ${this.url.host}: no answer within ${timeoutMs} ms`,
+                  initiator: "local",
+                }),
+              ),
+            timeoutMs,
+          )
+        ),
+      ]).finally(() => clearTimeout(timer));
+    } catch (error) {
+      const netError: NetError = isNetErrorLike(error)
+        ? error as NetError
+        : new ConnectionLostError({
+          reason: `Cannot connect to ${this.url.host}: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          initiator: "local",
+          cause: error,
+        });
+      if (this.#closed) throw closedError();
+      this.#lastError = netError;
+      if (plan !== undefined) this.#scheduleRetry(plan.retryAt);
+      // Waiters woken here see the timer set: fail-fast requests fail, the others wait.
+      this.#setState(ConnectivityState.TRANSIENT_FAILURE);
+      throw netError;
+    }
     if (this.#closed) {
       conn.close();
-      throw new ConnectionLostError({ reason: "The client is closed", initiator: "user" });
+      throw closedError();
     }
     let keepAlive: ReturnType<typeof setInterval> | undefined;
+    let settled = false;
+    const lost = (): void => {
+      if (this.#current !== session) return;
+      this.#current = undefined;
+      if (this.#opening !== undefined || this.#retryTimer !== undefined || this.#closed) return;
+      if (plan !== undefined && !session.settingsReceived) {
+        // The peer accepted TCP (and TLS) but closed before its SETTINGS: not an HTTP/2 server
+        // that works. Count it as a failed attempt, so such a peer is retried with backoff
+        // rather than at the rate of requests.
+        this.#lastError = session.closeError ?? new ConnectionLostError({
+          reason: `${this.url.host} closed the connection before its SETTINGS`,
+          initiator: "remote",
+        });
+        this.#scheduleRetry(plan.retryAt);
+        this.#setState(ConnectivityState.TRANSIENT_FAILURE);
+        return;
+      }
+      // gRPC: READY -> IDLE on GOAWAY or loss; the next request connects again.
+      this.#setState(ConnectivityState.IDLE);
+    };
     const session: H2Session = new H2Session(conn, {
       connection: this.#connection,
       hooks: {
         onStreamClosed: (s) => {
           if (s.local) this.#wakeSlots();
         },
-        onSettings: () => this.#wakeSlots(),
+        onSettings: () => {
+          // The server's SETTINGS complete the HTTP/2 handshake: the backoff starts over.
+          if (!settled) {
+            settled = true;
+            policy?.reset();
+          }
+          this.#wakeSlots();
+        },
         onGoAway: () => {
           // New requests go to a new connection; this one finishes what it accepted.
-          if (this.#current === session) this.#current = undefined;
+          lost();
           this.#wakeSlots();
         },
         onClose: () => {
           clearInterval(keepAlive);
           this.#sessions.delete(session);
-          if (this.#current === session) this.#current = undefined;
+          lost();
           this.#wakeSlots();
         },
       },
@@ -286,6 +501,8 @@ class ClientImpl implements H2Client {
     session.start();
     const ka = this.#options.keepAlive;
     if (ka !== undefined) keepAlive = this.#startKeepAlive(session, ka.intervalMs, ka.timeoutMs);
+    // Lost already (a closed socket seen while starting): the next request dials again.
+    this.#setState(this.#current === session ? ConnectivityState.READY : ConnectivityState.IDLE);
     return session;
   }
 
@@ -334,16 +551,19 @@ class ClientImpl implements H2Client {
   });
 
   request(req: ClientRequest): Effect.Effect<ClientResponse, NetError> {
-    return Effect.flatMap(this.session(), (session) =>
-      Effect.suspend(() => {
-        // Checking the slot and opening the stream happen in one synchronous step, so
-        // concurrent requests never exceed the server's MAX_CONCURRENT_STREAMS.
-        if (!session.usable) return this.request(req);
-        if (!this.#hasSlot(session)) {
-          return Effect.flatMap(this.#slotFreed, () => this.request(req));
-        }
-        return this.#openStream(session, req);
-      }));
+    return Effect.flatMap(
+      this.session(req.waitForReady ?? false),
+      (session) =>
+        Effect.suspend(() => {
+          // Checking the slot and opening the stream happen in one synchronous step, so
+          // concurrent requests never exceed the server's MAX_CONCURRENT_STREAMS.
+          if (!session.usable) return this.request(req);
+          if (!this.#hasSlot(session)) {
+            return Effect.flatMap(this.#slotFreed, () => this.request(req));
+          }
+          return this.#openStream(session, req);
+        }),
+    );
   }
 
   get ping(): Effect.Effect<void, NetError> {
@@ -385,7 +605,15 @@ class ClientImpl implements H2Client {
       s.onPush = (pushed, fields) => pushes.add(this.#pushed(session, pushed, fields));
     }
     s.onClosed = () => pushes.end();
-    const response = responseOf(session, s, informational, pushes, decodeLimit);
+    const response = responseOf(
+      session,
+      s,
+      informational,
+      pushes,
+      decodeLimit,
+      req.awaitBody,
+      this.#hold,
+    );
     {
       session.addStream(s);
       const trailers = req.trailers;
@@ -438,13 +666,15 @@ class ClientImpl implements H2Client {
       streamId: s.id,
       path: getHeader(fields, ":path") ?? "",
       requestHeaders: fields,
-      response: responseOf(session, s, [], pushes),
+      response: responseOf(session, s, [], pushes, undefined, undefined, undefined),
       cancel: Effect.sync(() => session.reset(s, ErrorCode.CANCEL, "user")),
     };
   }
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     for (const session of this.#sessions) {
       session.closeError = new ConnectionLostError({
         reason: "The client was closed",
@@ -452,33 +682,76 @@ class ClientImpl implements H2Client {
       });
       session.terminate(ErrorCode.NO_ERROR);
     }
+    this.#setState(ConnectivityState.SHUTDOWN);
     this.#wakeSlots();
   }
 }
 
-/** Waits for the response headers of `s`; interruption resets the stream with CANCEL. */
+function closedError(): ConnectionLostError {
+  return new ConnectionLostError({ reason: "The client is closed", initiator: "user" });
+}
+
+/**
+ * Waits for the response headers of `s` (with `awaitBody`, for its first body data or its end);
+ * interruption resets the stream with CANCEL.
+ */
 function responseOf(
   session: H2Session,
   s: SessionStream,
   informational: HeaderField[][],
   pushes: PushQueue,
-  decodeLimit?: number,
+  decodeLimit: number | undefined,
+  awaitBody: "data" | "end" | undefined,
+  hold: { readonly stream: number; readonly connection: number } | undefined,
 ): Effect.Effect<ClientResponse, NetError> {
   let result: ClientResponse | undefined;
   let failure: NetError | undefined;
   let waiter: (() => void) | undefined;
-  const previousFail = s.onFail;
-  s.onResponse = (fields) => {
-    result = new ResponseImpl(s, fields, informational, pushes, decodeLimit);
-    s.onResponse = undefined;
+  // The response (or failure) may be handed over.
+  let ready = false;
+  const wake = (): void => {
+    if (ready) return;
+    ready = true;
     const w = waiter;
     waiter = undefined;
     // Resume after the whole read batch: the body of a small response usually came with it.
     if (w !== undefined) session.defer(w);
   };
+  const previousFail = s.onFail;
+  s.onResponse = (fields) => {
+    result = new ResponseImpl(s, fields, informational, pushes, decodeLimit);
+    s.onResponse = undefined;
+    if (awaitBody !== undefined && !s.closed) {
+      // Hold the headers until body data arrives or the stream ends: then a short answer is
+      // complete when the caller resumes (one wake-up, not one for the headers and another for
+      // the body). Held data is not acknowledged, so holding stops once it fills half a receive
+      // window: the peer can then always send on, and a large body never stalls. (Every stream
+      // held at once only ever holds data that arrived while the connection's window was more
+      // than half open, so together they leave the other half to the peer.)
+      const inbound = s.inbound!;
+      const push = inbound.push;
+      const conn = session.conn;
+      inbound.push = function (data, flowLength) {
+        push.call(this, data, flowLength);
+        if (
+          awaitBody === "data" || hold === undefined ||
+          conn.remoteFlowControlWindow(s.id) < hold.stream ||
+          conn.remoteFlowControlWindow(0) < hold.connection
+        ) wake();
+      };
+      const previousClosed = s.onClosed;
+      s.onClosed = () => {
+        previousClosed?.();
+        wake();
+      };
+      return;
+    }
+    wake();
+  };
   s.onFail = (e) => {
     failure = e;
     previousFail?.(e);
+    ready = true;
     const w = waiter;
     waiter = undefined;
     w?.();
@@ -487,13 +760,14 @@ function responseOf(
     result !== undefined ? Effect.succeed(result) : Effect.fail(failure!)
   );
   return Effect.suspend(() => {
-    if (result !== undefined || failure !== undefined) return settled;
+    if (ready) return settled;
     return Effect.callback<ClientResponse, NetError>((resume) => {
       waiter = () => resume(settled);
       return Effect.sync(() => {
         waiter = undefined;
-        // Interrupted before the response: the server should stop working on it.
-        if (result === undefined && !s.closed) session.reset(s, ErrorCode.CANCEL, "user");
+        // Interrupted before the response was handed over: nobody will read it, and the
+        // server should stop working on it.
+        if (!s.closed) session.reset(s, ErrorCode.CANCEL, "user");
       });
     });
   });
@@ -554,6 +828,10 @@ class ResponseImpl implements ClientResponse {
 
   get bytes(): Effect.Effect<Uint8Array, NetError | ContentDecodingError> {
     return this.decodedEncoding === undefined ? this.#s.inbound!.all : collectBytes(this.body);
+  }
+
+  bodyIfComplete(): Uint8Array | undefined {
+    return this.decodedEncoding === undefined ? this.#s.inbound!.takeComplete() : undefined;
   }
 
   get text(): Effect.Effect<string, NetError | ContentDecodingError> {
