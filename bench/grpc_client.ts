@@ -1,15 +1,34 @@
 /**
- * Unary gRPC client QPS: h2kit's client (`makeClient` over `connectRpc`, one
- * HTTP/2 connection, Deno) against grpc-js's own client (one channel, Node 20),
- * both calling the same grpc-js interop server with the same number of calls in
- * flight, in the same run. The server runs in its own process; each client in
- * another.
+ * Unary gRPC client cost and QPS: h2kit's client (`makeClient` over `connectRpc`, one HTTP/2
+ * connection, Deno) against grpc-js's own client (one channel, Node 20), side by side in the
+ * same run, against the same servers.
+ *
+ * Method. Each client runs in its own process and makes N UnaryCall calls (100-byte request and
+ * response) with C in flight, after a warm-up; the server runs in a third process. Both clients
+ * are measured against two servers, h2kit's interop server (Deno) and grpc-js's (Node), one
+ * server process per repetition, clients in alternating order. For every run the table gives:
+ *
+ * - calls/s, wall clock;
+ * - client CPU µs per call (user + system of the client process, `process.cpuUsage`): what a
+ *   call costs the client, the figure that does not depend on who else uses the cores;
+ * - server CPU µs per call (from `/proc/<pid>/stat` around the client's process, its warm-up
+ *   included, divided by all its calls; each fresh server is warmed up first by an unmeasured
+ *   run, or its JIT would be charged to the first client).
+ *
+ * Why both. A client and a server on loopback share the machine's cores, so calls/s measures
+ * the pair (and whatever else runs), not the client alone: against the grpc-js server, whose
+ * CPU per call is of the same order as the clients', every client ends at a similar rate, and
+ * on a busy machine the runs spread widely. The client's own CPU per call is the honest
+ * measure of the client; the headline ratio is calls per client CPU second. Calls/s is
+ * reported too and says most against the cheaper server (h2kit's). The server CPU column shows
+ * which side a run was bound by.
  *
  * Usage: deno run -A bench/grpc_client.ts [--reps N] [--n CALLS] [--concurrency C]
- *   [--baseline DIR]
+ *   [--server h2kit|grpc-js|both] [--baseline DIR]
  *
  * With `--client-only --port P`, runs just h2kit's side against a server at P and prints
- * `RESULT <calls/s>` (the mode the driver uses for its child process).
+ * `RESULT <calls/s> <client CPU us/call> <calls made>` (the mode the driver uses for its child
+ * process). `--baseline DIR` adds the same client from another checkout (before/after).
  *
  * @module
  */
@@ -32,6 +51,7 @@ import {
 const REPS = numberOption("reps", 3);
 const N = numberOption("n", 20_000);
 const CONCURRENCY = numberOption("concurrency", 32);
+const WARMUP = Math.max(1000, Math.floor(N / 10));
 
 async function ourClient(port: number): Promise<{ qps: number; cpuUsPerCall: number }> {
   const services = testingServices(await loadTestingRoot());
@@ -65,56 +85,52 @@ async function ourClient(port: number): Promise<{ qps: number; cpuUsPerCall: num
           cpuUsPerCall: (cpu.user + cpu.system) / total,
         };
       });
-    yield* run(Math.max(1000, N / 10)); // warm-up (JIT, connection)
+    yield* run(WARMUP); // JIT, connection
     return yield* run(N);
   })));
 }
 
-async function child(cmd: string, args: string[]): Promise<{ qps: number; cpu: number }> {
+interface ClientRun {
+  readonly qps: number;
+  readonly cpu: number;
+  readonly calls: number;
+}
+
+async function child(cmd: string, args: string[]): Promise<ClientRun> {
   const out = await new Deno.Command(cmd, {
     args,
     stdout: "piped",
     stderr: "inherit",
     signal: AbortSignal.timeout(300_000),
   }).output();
-  const m = /RESULT (\d+) ([\d.]+)/.exec(new TextDecoder().decode(out.stdout));
+  const m = /RESULT (\d+) ([\d.]+)(?: (\d+))?/.exec(new TextDecoder().decode(out.stdout));
   if (!out.success || !m) throw new Error(`${cmd} client failed`);
-  return { qps: Number(m[1]), cpu: Number(m[2]) };
+  // Older drivers (a baseline checkout) do not print their call count: same formula.
+  return { qps: Number(m[1]), cpu: Number(m[2]), calls: Number(m[3] ?? N + WARMUP) };
 }
 
 if (Deno.args.includes("--client-only")) {
   const r = await ourClient(numberOption("port", 0));
-  console.log(`RESULT ${r.qps.toFixed(0)} ${r.cpuUsPerCall.toFixed(1)}`);
+  console.log(`RESULT ${r.qps.toFixed(0)} ${r.cpuUsPerCall.toFixed(1)} ${N + WARMUP}`);
 } else {
+  const common = ["--n", String(N), "--concurrency", String(CONCURRENCY)];
+  const deno = (dir: string, config: string[]) => (port: number) =>
+    child(Deno.execPath(), [
+      "run",
+      "-A",
+      ...config,
+      `${dir}bench/grpc_client.ts`,
+      "--client-only",
+      "--port",
+      String(port),
+      ...common,
+    ]);
   const clients = [
-    {
-      name: "h2kit client (Deno)",
-      run: (port: number) =>
-        child(Deno.execPath(), [
-          "run",
-          "-A",
-          `${ROOT}bench/grpc_client.ts`,
-          "--client-only",
-          "--port",
-          String(port),
-          "--n",
-          String(N),
-          "--concurrency",
-          String(CONCURRENCY),
-        ]),
-    },
+    { name: "h2kit client (Deno)", run: deno(ROOT, []) },
     {
       name: "grpc-js 1.14.7 client (Node 20)",
       run: (port: number) =>
-        child("node", [
-          `${ROOT}bench/grpc_client_node.mjs`,
-          "--port",
-          String(port),
-          "--n",
-          String(N),
-          "--concurrency",
-          String(CONCURRENCY),
-        ]),
+        child("node", [`${ROOT}bench/grpc_client_node.mjs`, "--port", String(port), ...common]),
     },
   ];
   const b = Deno.args.indexOf("--baseline");
@@ -123,51 +139,75 @@ if (Deno.args.includes("--client-only")) {
     const dir = Deno.args[b + 1].replace(/\/?$/, "/");
     clients.splice(1, 0, {
       name: "h2kit baseline client (Deno)",
-      run: (port: number) =>
-        child(Deno.execPath(), [
-          "run",
-          "-A",
-          `--config=${dir}deno.json`,
-          `${dir}bench/grpc_client.ts`,
-          "--client-only",
-          "--port",
-          String(port),
-          "--n",
-          String(N),
-          "--concurrency",
-          String(CONCURRENCY),
-        ]),
+      run: deno(dir, [`--config=${dir}deno.json`]),
     });
   }
-  const server = benchServers(false).at(-1)!; // grpc-js
-  const results = new Map<string, number[]>(clients.map((c) => [c.name, []]));
-  const cpu = new Map<string, number[]>(clients.map((c) => [c.name, []]));
+  const which = Deno.args.includes("--server")
+    ? Deno.args[Deno.args.indexOf("--server") + 1]
+    : "both";
+  // benchServers lists h2kit first and grpc-js last (a baseline server is not wanted here).
+  const all = benchServers(false);
+  const servers = [all[0], all[all.length - 1]].filter((s) =>
+    which === "both" || (which === "h2kit" ? s === all[0] : s === all[all.length - 1])
+  );
+
+  type Series = { qps: number[]; cpu: number[]; serverCpu: number[] };
+  const results = new Map<string, Map<string, Series>>();
+  for (const s of servers) {
+    results.set(s.name, new Map(clients.map((c) => [c.name, { qps: [], cpu: [], serverCpu: [] }])));
+  }
   for (let rep = 0; rep < REPS; rep++) {
-    const running = await startServer(server);
-    try {
-      for (const c of rep % 2 === 0 ? clients : [...clients].reverse()) {
-        const r = await c.run(running.port);
-        results.get(c.name)!.push(r.qps);
-        cpu.get(c.name)!.push(r.cpu);
-        console.error(`rep ${rep + 1}: ${c.name}: ${r.qps} calls/s, ${r.cpu} us CPU/call`);
+    for (const server of servers) {
+      const running = await startServer(server);
+      try {
+        // Unmeasured: the server's own warm-up (JIT) would otherwise be charged to whichever
+        // client runs first.
+        await child("node", [
+          `${ROOT}bench/grpc_client_node.mjs`,
+          "--port",
+          String(running.port),
+          ...common,
+        ]);
+        for (const c of rep % 2 === 0 ? clients : [...clients].reverse()) {
+          const before = running.cpuSeconds();
+          const r = await c.run(running.port);
+          const serverCpu = ((running.cpuSeconds() - before) * 1e6) / r.calls;
+          const series = results.get(server.name)!.get(c.name)!;
+          series.qps.push(r.qps);
+          series.cpu.push(r.cpu);
+          series.serverCpu.push(Math.round(serverCpu));
+          console.error(
+            `rep ${rep + 1}, ${server.name}: ${c.name}: ${r.qps} calls/s, client ${r.cpu} ` +
+              `us CPU/call, server ${serverCpu.toFixed(0)} us CPU/call`,
+          );
+        }
+      } finally {
+        await running.kill();
       }
-    } finally {
-      await running.kill();
     }
   }
+
   console.log(
-    `\nUnary gRPC client QPS against the grpc-js server (UnaryCall, 100-byte request and ` +
-      `response), h2c, one connection, ${CONCURRENCY} calls in flight, ${N} calls, median of ` +
-      `${REPS}\n`,
+    `\nUnary gRPC clients (UnaryCall, 100-byte request and response), h2c, one connection, ` +
+      `${CONCURRENCY} calls in flight, ${N} calls after ${WARMUP} warm-up, median of ${REPS}\n`,
   );
-  console.log("| client | calls/s (median) | all runs | client CPU us/call (median) |");
-  console.log("|---|---|---|---|");
-  for (const [name, xs] of results) {
-    console.log(
-      `| ${name} | ${median(xs).toFixed(0)} | ${xs.join(", ")} | ${median(cpu.get(name)!)} |`,
-    );
+  console.log(
+    "| server | client | calls/s | all runs | client CPU µs/call | server CPU µs/call |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const [server, byClient] of results) {
+    for (const [name, s] of byClient) {
+      console.log(
+        `| ${server} | ${name} | ${median(s.qps).toFixed(0)} | ${s.qps.join(", ")} | ` +
+          `${median(s.cpu)} | ${median(s.serverCpu)} |`,
+      );
+    }
   }
-  console.log(`\nThroughput: ${ratios(results)}`);
-  const perCpuSecond = new Map([...cpu].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
-  console.log(`Calls per client CPU second: ${ratios(perCpuSecond)}`);
+  for (const [server, byClient] of results) {
+    const qps = new Map([...byClient].map(([n, s]) => [n, s.qps]));
+    const perCpuSecond = new Map([...byClient].map(([n, s]) => [n, s.cpu.map((x) => 1e6 / x)]));
+    console.log(`\nAgainst ${server}:`);
+    console.log(`Calls per client CPU second: ${ratios(perCpuSecond)}`);
+    console.log(`Throughput: ${ratios(qps)}`);
+  }
 }

@@ -1,6 +1,7 @@
 // grpc-js's own client for bench/grpc_client.ts: N unary UnaryCall calls (100-byte request and
-// response), C in flight on one channel, against the server at --port. Prints
-// "RESULT <calls/s> <client CPU us per call>". Loads grpc-js from tests/interop/node/node_modules.
+// response), C in flight on one channel, against the server at --port, after a warm-up. Prints
+// "RESULT <calls/s> <client CPU us per call> <calls made, warm-up included>". Loads grpc-js from
+// tests/interop/node/node_modules.
 // Usage: node bench/grpc_client_node.mjs --port P [--n N] [--concurrency C]
 
 import { createRequire } from "node:module";
@@ -57,7 +58,8 @@ async function run(total) {
   return { qps, cpuUsPerCall: (cpu.user + cpu.system) / total };
 }
 
-await run(Math.max(1000, n / 10)); // warm-up (JIT, connection)
+const warmup = Math.max(1000, Math.floor(n / 10));
+await run(warmup); // JIT, connection
 const result = await run(n);
-console.log(`RESULT ${result.qps.toFixed(0)} ${result.cpuUsPerCall.toFixed(1)}`);
+console.log(`RESULT ${result.qps.toFixed(0)} ${result.cpuUsPerCall.toFixed(1)} ${n + warmup}`);
 client.close();

@@ -2,7 +2,8 @@
  * Per-call CPU cost of the gRPC server layers, in process (no sockets): the RPC
  * server alone (`makeServer` answering UnaryCall from a registered body pull),
  * the same behind the HTTP/2 adapter (`toH2Handler` over a stand-in net
- * request whose body is a one-chunk Stream), and the single-message reader.
+ * request whose body is a one-chunk Stream, and with the whole body offered up front, as
+ * net does for a request that arrived in one read), and the single-message reader.
  * Run with `deno bench -A bench/grpc_overhead_bench.ts`.
  *
  * @module
@@ -76,6 +77,28 @@ Deno.bench("toH2Handler + rpc server: UnaryCall, Stream body", { group: "call" }
     signal: new AbortController().signal,
     push: () => Effect.succeed(false),
     informational: () => Effect.void,
+  } satisfies NetServerRequest;
+  check(Effect.runSyncExit(h2(req)));
+});
+
+Deno.bench("toH2Handler + rpc server: UnaryCall, whole body (bodyIfComplete)", {
+  group: "call",
+}, () => {
+  const req = {
+    streamId: 1,
+    method: "POST",
+    scheme: "http",
+    authority: "bench",
+    path: PATH,
+    headers,
+    header: () => undefined,
+    body: Stream.succeed(body),
+    bytes: Effect.succeed(body),
+    trailers: Effect.succeed([]),
+    signal: new AbortController().signal,
+    push: () => Effect.succeed(false),
+    informational: () => Effect.void,
+    bodyIfComplete: () => body,
   } satisfies NetServerRequest;
   check(Effect.runSyncExit(h2(req)));
 });

@@ -16,6 +16,7 @@ import {
   defaultCompressions,
   identity,
 } from "./compression.ts";
+import { type HintedClientRequest, WaitForReady } from "./channel_hints.ts";
 import { CurrentDeadline, formatTimeout } from "./deadline.ts";
 import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
 import { bodyPullOf, type ClientResponse, type ClientTransport, type Field } from "./exchange.ts";
@@ -27,8 +28,11 @@ import { RpcError } from "./status.ts";
 /**
  * Retries with exponential backoff (grpc doc/A6-client-retries.md in spirit):
  * a call failing with one of `codes` before any response message is tried
- * again, up to `maxAttempts` in total. Only unary calls are retried, since
- * they are the only ones whose request can be replayed safely.
+ * again, up to `maxAttempts` in total. Unary and server-streaming calls are
+ * retried (their single request can be sent again; a server stream only until
+ * its first message arrived). The call's deadline covers every attempt.
+ * Independent of this policy, a request the server refused unprocessed is
+ * retried once transparently by channel transports (`makeH2Transport`).
  */
 export interface RetryPolicy {
   /** Total attempts including the first (>= 2 to retry at all). */
@@ -57,6 +61,12 @@ export interface CallOptions {
   readonly onTrailers?: (metadata: Metadata) => void;
   /** Overrides the client's retry policy for this call; `false` disables it. */
   readonly retry?: RetryPolicy | false;
+  /**
+   * Wait for the channel to be READY instead of failing at once with UNAVAILABLE while it is in
+   * TRANSIENT_FAILURE (grpc doc/wait-for-ready.md); the deadline bounds the wait
+   * (DEADLINE_EXCEEDED). Default false. Transports without a channel ignore it.
+   */
+  readonly waitForReady?: boolean;
 }
 
 /** Options of {@link makeClient}. */
@@ -104,7 +114,10 @@ function mergeOptions(base: CallOptions | undefined, call: CallOptions | undefin
   return { ...base, ...call, metadata };
 }
 
-type CallSettings = CallOptions & Omit<ClientOptions, "retry" | "defaults">;
+type CallSettings = CallOptions & Omit<ClientOptions, "retry" | "defaults"> & {
+  /** An absolute deadline (ms since the epoch) shared by every attempt of a retried call. */
+  readonly deadlineAt?: number;
+};
 
 /** An exchange whose response headers have arrived and been checked. */
 interface Started {
@@ -118,17 +131,39 @@ interface Started {
   readonly end: Effect.Effect<void, RpcError>;
 }
 
-function deadlineOf(options: CallSettings) {
-  return Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis;
-    const inherited = yield* CurrentDeadline;
-    let deadline = options.timeoutMs === undefined ? undefined : now + options.timeoutMs;
-    if (inherited !== undefined && (deadline === undefined || inherited < deadline)) {
-      deadline = inherited;
+const NO_DEADLINE: { readonly now: number; readonly deadline: number | undefined } = {
+  now: 0,
+  deadline: undefined,
+};
+
+function deadlineOf(
+  options: CallSettings,
+): Effect.Effect<{ readonly now: number; readonly deadline: number | undefined }> {
+  return Effect.flatMap(CurrentDeadline, (inherited) => {
+    // No deadline at all (the common case): no clock read.
+    if (inherited === undefined && options.timeoutMs === undefined) {
+      return options.deadlineAt === undefined
+        ? Effect.succeed(NO_DEADLINE)
+        : Effect.map(Clock.currentTimeMillis, (now) => ({ now, deadline: options.deadlineAt }));
     }
-    return { now, deadline };
+    return Effect.map(Clock.currentTimeMillis, (now) => {
+      let deadline = options.timeoutMs === undefined ? options.deadlineAt : now + options.timeoutMs;
+      if (inherited !== undefined && (deadline === undefined || inherited < deadline)) {
+        deadline = inherited;
+      }
+      return { now, deadline };
+    });
   });
 }
+
+// Fields every call sends, shared (fields are read-only once built).
+const CONTENT_TYPE_FIELD: Field = { name: "content-type", value: CONTENT_TYPE };
+const TE_FIELD: Field = { name: "te", value: "trailers" };
+const USER_AGENT_FIELD: Field = { name: "user-agent", value: "grpc-typescript-h2kit/0.1.0" };
+const DEFAULT_ACCEPT_ENCODING_FIELD: Field = {
+  name: "grpc-accept-encoding",
+  value: defaultCompressions.acceptEncoding,
+};
 
 function deadlineExceeded(): RpcError {
   return new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" });
@@ -145,6 +180,7 @@ function start<I, O>(
   options: CallSettings,
   now: number,
   deadline: number | undefined,
+  single: boolean,
 ): Effect.Effect<Started, RpcError, Scope.Scope> {
   return Effect.gen(function* () {
     const registry = options.compressions ?? defaultCompressions;
@@ -159,10 +195,14 @@ function start<I, O>(
       });
     }
     const headers: Field[] = [
-      { name: "content-type", value: CONTENT_TYPE },
-      { name: "te", value: "trailers" },
-      { name: "user-agent", value: options.userAgent ?? "grpc-typescript-h2kit/0.1.0" },
-      { name: "grpc-accept-encoding", value: registry.acceptEncoding },
+      CONTENT_TYPE_FIELD,
+      TE_FIELD,
+      options.userAgent === undefined
+        ? USER_AGENT_FIELD
+        : { name: "user-agent", value: options.userAgent },
+      registry === defaultCompressions
+        ? DEFAULT_ACCEPT_ENCODING_FIELD
+        : { name: "grpc-accept-encoding", value: registry.acceptEncoding },
     ];
     if (sendCompression.name !== "identity") {
       headers.push({ name: "grpc-encoding", value: sendCompression.name });
@@ -202,16 +242,23 @@ function start<I, O>(
     }
     const fail = (e: unknown) => requestError ?? RpcError.from(e);
 
-    const response = yield* transport({
+    const request: HintedClientRequest = {
       method: "POST",
       path: method.path,
       authority: options.authority,
       headers,
       body,
-    }).pipe(Effect.mapError(fail));
+      singleResponse: single,
+    };
+    const exchange = transport(request);
+    const response = yield* (options.waitForReady === true
+      ? Effect.provideService(exchange, WaitForReady, true)
+      : exchange).pipe(Effect.mapError(fail));
     // Our own request stream failed (or a message was too large): the call is cancelled
     // whatever the server answered.
-    if (requestError !== undefined) return yield* requestError;
+    if (requestError !== undefined) {
+      return yield* requestError;
+    }
 
     const contentType = header(response.headers, "content-type");
     if (response.status !== 200 || !isGrpcContentType(contentType)) {
@@ -226,7 +273,9 @@ function start<I, O>(
     if (header(response.headers, "grpc-status") !== undefined) {
       // Trailers-Only: the headers are the trailers.
       const error = readStatus(response.headers);
-      if (error !== undefined) return yield* error;
+      if (error !== undefined) {
+        return yield* error;
+      }
       options.onTrailers?.(Metadata.fromHeaders(response.headers));
       return { response: undefined, receive: identity, fail, end: Effect.void };
     }
@@ -242,9 +291,13 @@ function start<I, O>(
     const end = response.trailers.pipe(
       Effect.mapError(fail),
       Effect.flatMap((trailers) => {
-        if (requestError !== undefined) return Effect.fail(requestError);
+        if (requestError !== undefined) {
+          return Effect.fail(requestError);
+        }
         const error = readStatus(trailers);
-        if (error !== undefined) return Effect.fail(error);
+        if (error !== undefined) {
+          return Effect.fail(error);
+        }
         options.onTrailers?.(Metadata.fromHeaders(trailers));
         return Effect.void;
       }),
@@ -274,7 +327,7 @@ export function callStream<I, O>(
     Effect.gen(function* () {
       const { now, deadline } = yield* deadlineOf(options);
       const stream = Stream.unwrap(Effect.gen(function* () {
-        const started = yield* start(transport, method, requests, options, now, deadline);
+        const started = yield* start(transport, method, requests, options, now, deadline, false);
         if (started.response === undefined) return Stream.empty;
         return decodeMessages(started.response.body, method.output, {
           compression: started.receive,
@@ -317,10 +370,9 @@ export function callUnary<I, O>(
   requests: Stream.Stream<I, unknown> | { readonly single: I },
   options: CallSettings = {},
 ): Effect.Effect<O, RpcError> {
-  return Effect.gen(function* () {
-    const { now, deadline } = yield* deadlineOf(options);
+  return Effect.flatMap(deadlineOf(options), ({ now, deadline }) => {
     const call = Effect.scoped(Effect.gen(function* () {
-      const started = yield* start(transport, method, requests, options, now, deadline);
+      const started = yield* start(transport, method, requests, options, now, deadline, true);
       if (started.response === undefined) {
         return yield* new RpcError({
           code: Code.UNIMPLEMENTED,
@@ -348,8 +400,8 @@ export function callUnary<I, O>(
       }
       return messages[0].value;
     }));
-    if (deadline === undefined) return yield* call;
-    return yield* call.pipe(
+    if (deadline === undefined) return call;
+    return call.pipe(
       Effect.timeoutOrElse({
         duration: Math.max(0, deadline - now),
         orElse: () => Effect.fail(deadlineExceeded()),
@@ -358,11 +410,78 @@ export function callUnary<I, O>(
   });
 }
 
+/**
+ * Runs `run` with the call's deadline made absolute first, so that every attempt of a retried
+ * call shares it (grpc A6: the deadline applies to the whole call, not to each attempt).
+ */
+function withOverallDeadline<A>(
+  options: CallSettings,
+  run: (options: CallSettings) => A,
+): Effect.Effect<A> {
+  return Effect.gen(function* () {
+    if (options.timeoutMs === undefined) return run(options);
+    const deadline = (yield* Clock.currentTimeMillis) + options.timeoutMs;
+    const inherited = yield* CurrentDeadline;
+    const overall = inherited !== undefined && inherited < deadline ? inherited : deadline;
+    return run({ ...options, timeoutMs: undefined, deadlineAt: overall });
+  });
+}
+
+/** Each retry's delay: exponential, jittered (x0.8..1.2), capped. */
+function retryDelays(policy: RetryPolicy): () => number {
+  let next = policy.initialBackoffMs ?? 100;
+  const max = policy.maxBackoffMs ?? 5_000;
+  const multiplier = policy.multiplier ?? 2;
+  return () => {
+    const delay = Math.min(next, max) * (0.8 + 0.4 * Math.random());
+    next = Math.min(next * multiplier, max);
+    return delay;
+  };
+}
+
+/**
+ * Retries a server-streaming call that failed with a retryable code before its first
+ * response message: nothing has been delivered yet, so the attempt can be replaced cleanly.
+ */
+function withStreamRetry<A>(
+  attempt: (options: CallSettings) => Stream.Stream<A, RpcError>,
+  options: CallSettings,
+  policy: RetryPolicy | undefined,
+): Stream.Stream<A, RpcError> {
+  if (policy === undefined || policy.maxAttempts < 2) return attempt(options);
+  const codes = policy.codes ?? [Code.UNAVAILABLE];
+  return Stream.unwrap(withOverallDeadline(options, (o) => {
+    let received = false;
+    const delays = retryDelays(policy);
+    const run = (n: number): Stream.Stream<A, RpcError> =>
+      attempt(o).pipe(
+        Stream.map((a) => {
+          received = true;
+          return a;
+        }),
+        Stream.catch((e: RpcError) =>
+          received || n >= policy.maxAttempts || !codes.includes(e.code)
+            ? Stream.fail(e)
+            : Stream.unwrap(Effect.as(Effect.sleep(delays()), run(n + 1)))
+        ),
+      );
+    return run(1);
+  }));
+}
+
 function withRetry<A>(
-  effect: Effect.Effect<A, RpcError>,
+  call: (options: CallSettings) => Effect.Effect<A, RpcError>,
+  options: CallSettings,
   policy: RetryPolicy | undefined,
 ): Effect.Effect<A, RpcError> {
-  if (policy === undefined || policy.maxAttempts < 2) return effect;
+  if (policy === undefined || policy.maxAttempts < 2) return call(options);
+  return Effect.flatten(withOverallDeadline(options, (o) => retried(call(o), policy)));
+}
+
+function retried<A>(
+  effect: Effect.Effect<A, RpcError>,
+  policy: RetryPolicy,
+): Effect.Effect<A, RpcError> {
   const codes = policy.codes ?? [Code.UNAVAILABLE];
   const maxDelay = policy.maxBackoffMs ?? 5_000;
   const schedule = Schedule.exponential(policy.initialBackoffMs ?? 100, policy.multiplier ?? 2)
@@ -397,7 +516,14 @@ export function makeClient<S extends ServiceSpec>(
 ): ServiceClient<S> {
   const client: Record<string, unknown> = {};
   for (const method of Object.values(service.methods) as MethodDescriptor[]) {
+    // Built once: a call without options of its own (the common case) shares them.
+    const base: CallSettings & { retry?: RetryPolicy | false } = {
+      ...options,
+      ...options.defaults,
+      retry: options.defaults?.retry ?? options.retry,
+    };
     const opts = (call?: CallOptions) => {
+      if (call === undefined) return base;
       const merged = mergeOptions(options.defaults, call);
       return { ...options, ...merged, retry: merged.retry ?? options.retry };
     };
@@ -406,12 +532,23 @@ export function makeClient<S extends ServiceSpec>(
         client[method.name] = (request: unknown, call?: CallOptions) => {
           const o = opts(call);
           const policy = o.retry === false ? undefined : o.retry;
-          return withRetry(callUnary(transport, method, { single: request }, o), policy);
+          return withRetry(
+            (a) => callUnary(transport, method, { single: request }, a),
+            o,
+            policy,
+          );
         };
         break;
       case "server_streaming":
-        client[method.name] = (request: unknown, call?: CallOptions) =>
-          callStream(transport, method, Stream.succeed(request), opts(call));
+        client[method.name] = (request: unknown, call?: CallOptions) => {
+          const o = opts(call);
+          const policy = o.retry === false ? undefined : o.retry;
+          return withStreamRetry(
+            (a) => callStream(transport, method, Stream.succeed(request), a),
+            o,
+            policy,
+          );
+        };
         break;
       case "client_streaming":
         client[method.name] = (requests: Stream.Stream<unknown, unknown>, call?: CallOptions) =>

@@ -7,10 +7,15 @@
  */
 
 import { Cause, Effect, type Scope, Stream } from "effect";
-import type protobuf from "protobufjs";
+import protobuf from "protobufjs";
 import { Code } from "./code.ts";
 import type { Compression } from "./compression.ts";
-import { DEFAULT_MAX_RECEIVE_BYTES, encodeEnvelope, EnvelopeReader } from "./envelope.ts";
+import {
+  DEFAULT_MAX_RECEIVE_BYTES,
+  encodeEnvelope,
+  ENVELOPE_HEADER_BYTES,
+  EnvelopeReader,
+} from "./envelope.ts";
 import { RpcError } from "./status.ts";
 
 /**
@@ -23,6 +28,73 @@ export interface Serializer<T> {
   serialize(value: T): Uint8Array;
   /** Decodes one message. */
   deserialize(bytes: Uint8Array): T;
+  /**
+   * Optional fast path: encodes one message into a new array that starts with `headroom`
+   * unused bytes (room for the gRPC envelope prefix), so framing needs no second copy. Must
+   * write exactly the bytes `serialize` returns.
+   */
+  serializeWithHeadroom?(value: T, headroom: number): Uint8Array;
+}
+
+/** The parts of a protobufjs `Writer` the serializer reuses (its public fields). */
+interface ReusableWriter {
+  pos: number;
+  buf: Uint8Array;
+  states: number[] | null;
+  finishInto(buf: Uint8Array, offset: number): Uint8Array;
+}
+
+/** A writer kept for reuse only while its buffer stays this small. */
+const MAX_REUSED_WRITER_BYTES = 64 * 1024;
+
+// One protobufjs writer shared by every protobuf serializer: encoding is synchronous, so it is
+// taken for one message and given back. It replaces protobufjs's default Node `Buffer` writer,
+// which allocates (and under Deno often creates a new pool) for every message.
+let sharedWriter: ReusableWriter | undefined;
+
+/** Envelopes up to this size are cut from a shared slab (see {@link allocEnvelope}). */
+const SLAB_ENVELOPE_MAX = 2 * 1024;
+const ENVELOPE_SLAB_SIZE = 16 * 1024;
+let envelopeSlab = new Uint8Array(0);
+let envelopeSlabOffset = 0;
+
+/**
+ * Room for an outgoing envelope. Small ones are views into a shared 16 KiB slab (never reused,
+ * like Node's `Buffer` pool): a typed array of its own costs an ArrayBuffer, whose allocation
+ * and collection dominate the cost of encoding a small message.
+ */
+function allocEnvelope(size: number): Uint8Array {
+  if (size > SLAB_ENVELOPE_MAX) return new Uint8Array(size);
+  if (envelopeSlabOffset + size > envelopeSlab.length) {
+    envelopeSlab = new Uint8Array(ENVELOPE_SLAB_SIZE);
+    envelopeSlabOffset = 0;
+  }
+  const out = envelopeSlab.subarray(envelopeSlabOffset, envelopeSlabOffset + size);
+  // Keep views 8-byte aligned.
+  envelopeSlabOffset += (size + 7) & ~7;
+  return out;
+}
+
+function encodeProtobuf(
+  type: protobuf.Type,
+  value: Record<string, unknown>,
+  headroom: number,
+): Uint8Array {
+  const writer = sharedWriter ?? (new protobuf.Writer() as unknown as ReusableWriter);
+  // Taken, so that re-entrant use (a getter that serializes) gets a writer of its own.
+  sharedWriter = undefined;
+  try {
+    type.encode(type.fromObject(value), writer as unknown as protobuf.Writer);
+    // Only envelopes (headroom) come from the slab: a plain `serialize` result may be kept
+    // for long by its caller and must not pin a slab.
+    const out = headroom > 0 ? allocEnvelope(headroom + writer.pos) : new Uint8Array(writer.pos);
+    writer.finishInto(out, headroom);
+    return out;
+  } finally {
+    writer.pos = 0;
+    writer.states = null;
+    if (writer.buf.length <= MAX_REUSED_WRITER_BYTES) sharedWriter = writer;
+  }
 }
 
 /** Conversion options of {@link protobufSerializer} (protobufjs `IConversionOptions`). */
@@ -54,8 +126,9 @@ export function protobufSerializer<T>(
   options: ProtobufObjectOptions = DEFAULT_OBJECT_OPTIONS,
 ): Serializer<T> {
   return {
-    serialize: (value) =>
-      type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Uint8Array,
+    serialize: (value) => encodeProtobuf(type, value as Record<string, unknown>, 0),
+    serializeWithHeadroom: (value, headroom) =>
+      encodeProtobuf(type, value as Record<string, unknown>, headroom),
     deserialize: (bytes) => {
       const msg = type.decode(bytes);
       return type.toObject(msg, options) as T;
@@ -89,29 +162,51 @@ export function encodeMessage<T>(
   serializer: Serializer<T>,
   options: SendOptions,
 ): Uint8Array {
+  const c = options.compression;
+  const compress = options.compress && c.name !== "identity";
+  if (!compress && serializer.serializeWithHeadroom !== undefined) {
+    // Uncompressed (the common case): serialize straight behind the envelope prefix.
+    let framed: Uint8Array;
+    try {
+      framed = serializer.serializeWithHeadroom(value, ENVELOPE_HEADER_BYTES);
+    } catch (e) {
+      throw notSerializable(e);
+    }
+    const n = framed.length - ENVELOPE_HEADER_BYTES;
+    if (n > options.maxSendBytes) throw tooLarge(n, options.maxSendBytes);
+    framed[0] = 0;
+    framed[1] = n >>> 24;
+    framed[2] = n >>> 16;
+    framed[3] = n >>> 8;
+    framed[4] = n;
+    return framed;
+  }
   let bytes: Uint8Array;
   try {
     bytes = serializer.serialize(value);
   } catch (e) {
-    throw new RpcError({
-      code: Code.INTERNAL,
-      message: `Could not serialize message: ${(e as Error).message}`,
-      cause: e,
-    });
+    throw notSerializable(e);
   }
-  if (bytes.length > options.maxSendBytes) {
-    throw new RpcError({
-      code: Code.RESOURCE_EXHAUSTED,
-      message: `Sent message larger than max (${bytes.length} vs. ${options.maxSendBytes})`,
-    });
-  }
-  const c = options.compression;
-  if (
-    options.compress && c.name !== "identity" && bytes.length >= (options.compressMinBytes ?? 0)
-  ) {
+  if (bytes.length > options.maxSendBytes) throw tooLarge(bytes.length, options.maxSendBytes);
+  if (compress && bytes.length >= (options.compressMinBytes ?? 0)) {
     return encodeEnvelope(c.compress(bytes), true);
   }
   return encodeEnvelope(bytes, false);
+}
+
+function notSerializable(e: unknown): RpcError {
+  return new RpcError({
+    code: Code.INTERNAL,
+    message: `Could not serialize message: ${(e as Error).message}`,
+    cause: e,
+  });
+}
+
+function tooLarge(n: number, max: number): RpcError {
+  return new RpcError({
+    code: Code.RESOURCE_EXHAUSTED,
+    message: `Sent message larger than max (${n} vs. ${max})`,
+  });
 }
 
 /** A received message and whether it arrived compressed. */
@@ -341,15 +436,46 @@ export function readSingleMessage<T, E>(
 ): Effect.Effect<Received<T>, RpcError> {
   return Effect.flatMap(readMessagesUpTo(pull, serializer, options, 1), (read) => {
     if (read.messages.length === 1 && !read.overflow) return Effect.succeed(read.messages[0]);
-    return Effect.fail(
-      new RpcError({
-        code: Code.INTERNAL,
-        message: read.overflow
-          ? "Unary request has more than one message"
-          : "Unary request ended without a message",
-      }),
-    );
+    return Effect.fail(notSingle(read.overflow));
   });
+}
+
+function notSingle(overflow: boolean): RpcError {
+  return new RpcError({
+    code: Code.INTERNAL,
+    message: overflow
+      ? "Unary request has more than one message"
+      : "Unary request ended without a message",
+  });
+}
+
+/**
+ * Decodes the single message of a whole body already in hand (an exchange's
+ * `bodyIfComplete`), synchronously: the same checks and errors as
+ * {@link readSingleMessage} reading that body as one chunk, with no Effect.
+ *
+ * @param body The complete body.
+ * @param serializer The message serializer.
+ * @param options Encoding and limits.
+ * @returns The message.
+ * @throws {RpcError} INTERNAL when the body holds none or more than one message, or a broken
+ *   one; RESOURCE_EXHAUSTED over the size limit (as {@link MessageDecoder}).
+ */
+export function decodeSingleMessage<T>(
+  body: Uint8Array,
+  serializer: Serializer<T>,
+  options: ReceiveOptions,
+): Received<T> {
+  const decoder = new MessageDecoder(serializer, options);
+  const messages: Array<Received<T>> = [];
+  try {
+    decoder.push(body, messages);
+    if (messages.length <= 1) decoder.finish();
+  } catch (e) {
+    throw RpcError.from(e, Code.INTERNAL);
+  }
+  if (messages.length === 1) return messages[0];
+  throw notSingle(messages.length > 1);
 }
 
 /**

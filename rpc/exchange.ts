@@ -121,6 +121,14 @@ export interface ServerRequest {
   /** The request body; fails with {@link ExchangeError} when the client resets. */
   readonly body: Stream.Stream<Uint8Array, ExchangeError>;
   /**
+   * The whole request body, synchronously, when the transport already holds all of it (the
+   * client ended its side; over HTTP/2, a small unary request whose HEADERS, DATA and
+   * END_STREAM came in one read). `undefined` when more may come: read `body` then. Taking it
+   * consumes the body (use it or `body`, not both). Optional: a transport without the fast
+   * path leaves it out.
+   */
+  bodyIfComplete?(): Uint8Array | undefined;
+  /**
    * Aborted when the client goes away (reset or connection loss). Effect code
    * does not need it: the handler fiber is interrupted at the same time.
    */

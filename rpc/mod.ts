@@ -52,3 +52,5 @@ export * from "./promise_client.ts";
 export * from "./health.ts";
 export * from "./reflection.ts";
 export * from "./h2_transport.ts";
+export * from "./backoff.ts";
+export * from "./channel.ts";

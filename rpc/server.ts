@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Cause, Clock, Deferred, Effect, Exit, Queue, type Scope, Stream } from "effect";
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Queue, type Scope, Stream } from "effect";
 import {
   CONTENT_TYPE,
   header,
@@ -15,7 +15,13 @@ import {
   writeStatus,
 } from "./_grpc_headers.ts";
 import { Code } from "./code.ts";
-import { decodeMessages, encodeMessage, pullFromStream, readSingleMessage } from "./codec.ts";
+import {
+  decodeMessages,
+  decodeSingleMessage,
+  encodeMessage,
+  pullFromStream,
+  readSingleMessage,
+} from "./codec.ts";
 import { type Compression, type CompressionRegistry, defaultCompressions } from "./compression.ts";
 import { CurrentDeadline, parseTimeout } from "./deadline.ts";
 import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
@@ -157,13 +163,107 @@ export interface ServerOptions {
    * requires it to detect proxies that drop trailers). Default true.
    */
   readonly requireTeTrailers?: boolean;
-  /** Response messages buffered per call before the handler waits. Default 16. */
+  /**
+   * Response messages buffered per call before the handler waits. Default 16. (A
+   * server-streaming call with no interceptor and no deadline buffers none: the transport
+   * pulls the handler's stream directly, as the peer's window allows.)
+   */
   readonly highWaterMark?: number;
 }
 
 const MAX_INT32 = 0x7fffffff;
 /** Read-only stand-in for trailing metadata no handler set (never written to). */
 const NO_METADATA = new Metadata();
+
+/**
+ * The {@link ServerCallContext} of one call, and the call's response state. A class (prototype
+ * getters) rather than an object literal with getters: a literal with accessors gets fresh
+ * accessor closures, and so its own hidden class, on every call.
+ */
+class CallContext implements ServerCallContext {
+  readonly method: MethodDescriptor;
+  readonly authority: string;
+  readonly deadline: number | undefined;
+  /** Whether response messages are compressed (with {@link responseCompression}). */
+  compressOn: boolean;
+  /** Whether the response headers went out (or are about to, with the first message). */
+  headersSent = false;
+  /** Response header metadata, once a handler asked for it. */
+  responseHeaderMd: Metadata | undefined;
+  /** Trailer metadata, once a handler asked for it. */
+  responseTrailerMd: Metadata | undefined;
+  readonly #request: ServerRequest;
+  readonly #registry: CompressionRegistry;
+  readonly #peerAccept: string | undefined;
+  #requestMetadata: Metadata | undefined;
+  #requestCompressed = false;
+  #responseCompression: Compression;
+
+  constructor(
+    method: MethodDescriptor,
+    request: ServerRequest,
+    deadline: number | undefined,
+    registry: CompressionRegistry,
+    peerAccept: string | undefined,
+    requestCompression: Compression,
+    sendPrefs: readonly string[],
+  ) {
+    this.method = method;
+    this.authority = request.authority;
+    this.deadline = deadline;
+    this.#request = request;
+    this.#registry = registry;
+    this.#peerAccept = peerAccept;
+    // Prefer answering in the client's own encoding when it compressed its request.
+    this.#responseCompression = requestCompression.name !== "identity"
+      ? requestCompression
+      : registry.negotiate(sendPrefs, peerAccept);
+    this.compressOn = sendPrefs.length > 0 && this.#responseCompression.name !== "identity";
+  }
+
+  get requestMetadata(): Metadata {
+    // Built on first use: most calls never touch metadata.
+    return this.#requestMetadata ??= Metadata.fromHeaders(this.#request.headers);
+  }
+
+  get responseHeaders(): Metadata {
+    return this.responseHeaderMd ??= new Metadata();
+  }
+
+  get responseTrailers(): Metadata {
+    return this.responseTrailerMd ??= new Metadata();
+  }
+
+  get signal(): AbortSignal {
+    return this.#request.signal;
+  }
+
+  get requestCompressed(): boolean {
+    return this.#requestCompressed;
+  }
+
+  get responseCompression(): Compression {
+    return this.#responseCompression;
+  }
+
+  /** Records whether the latest request message was compressed. */
+  noteRequestCompressed(compressed: boolean): void {
+    this.#requestCompressed = compressed;
+  }
+
+  setCompression(enabled: boolean): void {
+    this.compressOn = enabled;
+    if (enabled && this.#responseCompression.name === "identity" && !this.headersSent) {
+      const prefs = this.#registry.codecs.map((c) => c.name);
+      this.#responseCompression = this.#registry.negotiate(prefs, this.#peerAccept);
+    }
+  }
+}
+
+/** The status of a handler defect: INTERNAL, the defect kept as the cause (never sent). */
+function internalError(cause: unknown): RpcError {
+  return new RpcError({ code: Code.INTERNAL, message: "Internal server error", cause });
+}
 
 function trailersOnly(error: RpcError, extra: Field[] = []): ServerResponse {
   const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, ...extra];
@@ -290,55 +390,21 @@ export function makeServer(
     now: number,
   ): Effect.Effect<ServerResponse, never, Scope.Scope> {
     const { route, requestCompression } = admitted;
-    const peerAccept = header(request.headers, "grpc-accept-encoding");
-    // Prefer answering in the client's own encoding when it compressed its request.
-    let responseCompression = requestCompression.name !== "identity"
-      ? requestCompression
-      : registry.negotiate(sendPrefs, peerAccept);
-    let compressOn = sendPrefs.length > 0 && responseCompression.name !== "identity";
-    let headersSent = false;
-    let requestCompressed = false;
-    // Metadata objects are built on first use: most calls never touch them.
-    let requestMetadata: Metadata | undefined;
-    let responseHeaderMd: Metadata | undefined;
-    let responseTrailerMd: Metadata | undefined;
-
-    const ctx: ServerCallContext = {
-      method: route.method,
-      authority: request.authority,
-      get requestMetadata() {
-        return requestMetadata ??= Metadata.fromHeaders(request.headers);
-      },
-      get responseHeaders() {
-        return responseHeaderMd ??= new Metadata();
-      },
-      get responseTrailers() {
-        return responseTrailerMd ??= new Metadata();
-      },
+    const ctx = new CallContext(
+      route.method,
+      request,
       deadline,
-      get signal() {
-        return request.signal;
-      },
-      get requestCompressed() {
-        return requestCompressed;
-      },
-      get responseCompression() {
-        return responseCompression;
-      },
-      setCompression(enabled: boolean) {
-        compressOn = enabled;
-        if (enabled && responseCompression.name === "identity" && !headersSent) {
-          const prefs = registry.codecs.map((c) => c.name);
-          responseCompression = registry.negotiate(prefs, peerAccept);
-        }
-      },
-    };
+      registry,
+      header(request.headers, "grpc-accept-encoding"),
+      requestCompression,
+      sendPrefs,
+    );
 
     const method = route.method;
     const encode = (value: unknown): Uint8Array =>
       encodeMessage(value, method.output, {
-        compression: responseCompression,
-        compress: compressOn,
+        compression: ctx.responseCompression,
+        compress: ctx.compressOn,
         maxSendBytes: maxSend,
         compressMinBytes: options.compressMinBytes,
       });
@@ -347,7 +413,7 @@ export function makeServer(
     const requests = () =>
       decodeMessages(request.body, method.input, receive).pipe(
         Stream.map((r) => {
-          requestCompressed = r.compressed;
+          ctx.noteRequestCompressed(r.compressed);
           return r.value;
         }),
         Stream.mapError((e) => RpcError.from(e, Code.INTERNAL)),
@@ -355,17 +421,34 @@ export function makeServer(
 
     // The single request message of unary and server-streaming calls, read without a Stream
     // pipeline when the transport registered a pull for the body (`withBodyPull`).
-    const fastPull = bodyPullOf(request.body);
-    const single: Effect.Effect<unknown, RpcError, Scope.Scope> = Effect.map(
-      fastPull !== undefined ? readSingleMessage(fastPull, method.input, receive) : Effect.flatMap(
-        pullFromStream(request.body),
-        (pull) => readSingleMessage(pull, method.input, receive),
-      ),
-      (r) => {
-        requestCompressed = r.compressed;
-        return r.value;
-      },
-    );
+    // Built only when used: `request.body` may be made on first access (the h2 transport), and
+    // a unary body that arrived whole is read without it.
+    const single = (): Effect.Effect<unknown, RpcError, Scope.Scope> => {
+      const fastPull = bodyPullOf(request.body);
+      return Effect.map(
+        fastPull !== undefined
+          ? readSingleMessage(fastPull, method.input, receive)
+          : Effect.flatMap(
+            pullFromStream(request.body),
+            (pull) => readSingleMessage(pull, method.input, receive),
+          ),
+        (r) => {
+          ctx.noteRequestCompressed(r.compressed);
+          return r.value;
+        },
+      );
+    };
+    // A unary request whose body the transport already holds in full: decoded synchronously,
+    // with the same checks and errors as `single`.
+    const decodeWhole = (whole: Uint8Array): Effect.Effect<unknown, RpcError> => {
+      try {
+        const r = decodeSingleMessage(whole, method.input, receive);
+        ctx.noteRequestCompressed(r.compressed);
+        return Effect.succeed(r.value);
+      } catch (e) {
+        return Effect.fail(RpcError.from(e, Code.INTERNAL));
+      }
+    };
 
     const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
     const wrap = <R>(body: Effect.Effect<void, RpcError, R>) => {
@@ -387,17 +470,16 @@ export function makeServer(
       return call.pipe(Effect.provideService(CurrentDeadline, deadline), Effect.exit);
     };
     const statusFields = (exit: Exit.Exit<void, RpcError>): Field[] => {
-      let error: RpcError | undefined;
-      if (Exit.isFailure(exit)) {
-        const failure = exit.cause.reasons.find(Cause.isFailReason);
-        error = failure !== undefined ? failure.error : new RpcError({
-          code: Code.INTERNAL,
-          message: "Internal server error",
-          cause: Cause.squash(exit.cause),
-        });
-      }
+      if (Exit.isSuccess(exit)) return errorFields(undefined);
+      const failure = exit.cause.reasons.find(Cause.isFailReason);
+      return errorFields(
+        failure !== undefined ? failure.error : internalError(Cause.squash(exit.cause)),
+      );
+    };
+    // The status trailers for `error` (OK when undefined), with the trailing metadata.
+    const errorFields = (error: RpcError | undefined): Field[] => {
       const fields: Field[] = [];
-      const trailerMd = responseTrailerMd ?? NO_METADATA;
+      const trailerMd = ctx.responseTrailerMd ?? NO_METADATA;
       writeStatus(
         fields,
         error?.code ?? Code.OK,
@@ -409,17 +491,17 @@ export function makeServer(
     };
     const trailersOnlyResponse = (fields: Field[]): ServerResponse => {
       const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
-      responseHeaderMd?.writeTo(headers);
+      ctx.responseHeaderMd?.writeTo(headers);
       for (const f of fields) headers.push(f);
       return { status: 200, headers };
     };
     const responseHeaders = (): Field[] => {
       const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
-      if (responseCompression.name !== "identity") {
-        headers.push({ name: "grpc-encoding", value: responseCompression.name });
+      if (ctx.responseCompression.name !== "identity") {
+        headers.push({ name: "grpc-encoding", value: ctx.responseCompression.name });
       }
       headers.push(acceptHeader);
-      responseHeaderMd?.writeTo(headers);
+      ctx.responseHeaderMd?.writeTo(headers);
       return headers;
     };
     const asRpc = (e: unknown) => RpcError.from(e);
@@ -436,9 +518,25 @@ export function makeServer(
           return Effect.fail(RpcError.from(e, Code.INTERNAL));
         }
       };
-      const input: Effect.Effect<unknown, RpcError, Scope.Scope> = method.kind === "unary"
-        ? single
-        : Effect.sync(requests);
+      let input: Effect.Effect<unknown, RpcError, Scope.Scope>;
+      if (method.kind === "unary") {
+        const whole = request.bodyIfComplete?.();
+        if (whole !== undefined && interceptors.length === 0 && deadline === undefined) {
+          // The hot path: the body is here, nothing wraps the handler and no deadline applies
+          // (none set, none inherited), so the call is one Effect: the handler's, matched to
+          // the response. Same answers as the general path below.
+          const fiber = Fiber.getCurrent();
+          if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) {
+            return answerWhole(whole);
+          }
+        }
+        // Interceptors run before the request is read (they may reject the call first).
+        input = whole === undefined
+          ? Effect.suspend(single)
+          : interceptors.length === 0
+          ? decodeWhole(whole)
+          : Effect.suspend(() => decodeWhole(whole));
+      } else input = Effect.sync(requests);
       return Effect.map(
         wrap(
           Effect.flatMap(input, (req) =>
@@ -450,10 +548,153 @@ export function makeServer(
         (exit): ServerResponse => {
           const fields = statusFields(exit);
           if (Exit.isFailure(exit) || response === undefined) return trailersOnlyResponse(fields);
-          headersSent = true;
+          ctx.headersSent = true;
           return { status: 200, headers: responseHeaders(), body: response, trailers: fields };
         },
       );
+    }
+
+    function answerWhole(whole: Uint8Array): Effect.Effect<ServerResponse> {
+      let req: unknown;
+      let call: Effect.Effect<unknown, unknown>;
+      try {
+        const r = decodeSingleMessage(whole, method.input, receive);
+        ctx.noteRequestCompressed(r.compressed);
+        req = r.value;
+      } catch (e) {
+        return Effect.succeed(trailersOnlyResponse(errorFields(RpcError.from(e, Code.INTERNAL))));
+      }
+      try {
+        call = handler(req, ctx) as Effect.Effect<unknown, unknown>;
+      } catch (e) {
+        return Effect.succeed(trailersOnlyResponse(errorFields(internalError(e))));
+      }
+      return Effect.matchCause(call, {
+        onFailure: (cause): ServerResponse => {
+          const failure = cause.reasons.find(Cause.isFailReason);
+          return trailersOnlyResponse(
+            errorFields(
+              failure !== undefined ? RpcError.from(failure.error) : internalError(
+                Cause.squash(cause),
+              ),
+            ),
+          );
+        },
+        onSuccess: (value): ServerResponse => {
+          let body: Uint8Array;
+          try {
+            body = encode(value);
+          } catch (e) {
+            return trailersOnlyResponse(errorFields(RpcError.from(e, Code.INTERNAL)));
+          }
+          ctx.headersSent = true;
+          return {
+            status: 200,
+            headers: responseHeaders(),
+            body,
+            trailers: errorFields(undefined),
+          };
+        },
+      });
+    }
+
+    if (method.kind === "server_streaming" && interceptors.length === 0 && deadline === undefined) {
+      // Nothing wraps the handler and no deadline applies (none set, none inherited): the
+      // transport's body pump pulls the handler's stream itself, one encoded batch per pull, with
+      // no fiber and no queue in between. Same answers as the general path below.
+      const fiber = Fiber.getCurrent();
+      if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) return streamDirect();
+    }
+
+    /** The status of a failed call: its first failure as an RpcError, or INTERNAL for a defect. */
+    function errorOf(cause: Cause.Cause<unknown>): RpcError {
+      const failure = cause.reasons.find(Cause.isFailReason);
+      return failure !== undefined ? RpcError.from(failure.error) : internalError(
+        Cause.squash(cause),
+      );
+    }
+
+    function streamDirect(): Effect.Effect<ServerResponse, never, Scope.Scope> {
+      const whole = request.bodyIfComplete?.();
+      const input = whole !== undefined ? decodeWhole(whole) : single();
+      // Set when the stream failed (or a message could not be encoded) after the headers.
+      let failed: RpcError | undefined;
+      let ended = false;
+      // Encodes a batch; on a failure keeps what came before it and ends the response.
+      const encodeBatch = (values: ReadonlyArray<unknown>): Uint8Array[] => {
+        const out: Uint8Array[] = [];
+        for (let i = 0; i < values.length; i++) {
+          try {
+            out.push(encode(values[i]));
+          } catch (e) {
+            failed = RpcError.from(e, Code.INTERNAL);
+            ended = true;
+            break;
+          }
+        }
+        return out;
+      };
+      const trailersOnlyFor = (error: RpcError | undefined): ServerResponse =>
+        trailersOnlyResponse(errorFields(error));
+      return Effect.matchCauseEffect(input, {
+        onFailure: (cause) => Effect.succeed(trailersOnlyFor(errorOf(cause))),
+        onSuccess: (req) => {
+          let stream: Stream.Stream<unknown, unknown>;
+          try {
+            stream = handler(req, ctx) as Stream.Stream<unknown, unknown>;
+          } catch (e) {
+            return Effect.succeed(trailersOnlyFor(internalError(e)));
+          }
+          return Effect.flatMap(Stream.toPull(stream), (pull) => {
+            // The next encoded batch; a failure of the stream ends the body and goes into the
+            // trailers. Interruption (the client went away) is not a status: it propagates.
+            const next: Effect.Effect<Uint8Array[], Cause.Done> = Effect.matchCauseEffect(pull, {
+              onFailure: (cause): Effect.Effect<Uint8Array[], Cause.Done> => {
+                ended = true;
+                const failure = cause.reasons.find(Cause.isFailReason);
+                if (failure !== undefined && Cause.isDone(failure.error)) return Cause.done();
+                if (Cause.hasInterruptsOnly(cause)) {
+                  return Effect.failCause(cause as Cause.Cause<never>);
+                }
+                failed = errorOf(cause);
+                return Cause.done();
+              },
+              onSuccess: (values) => Effect.succeed(encodeBatch(values)),
+            });
+            return Effect.matchEffect(next, {
+              // Ended before its first message: Trailers-Only.
+              onFailure: () => Effect.succeed(trailersOnlyFor(failed)),
+              onSuccess: (first): Effect.Effect<ServerResponse> => {
+                if (first.length === 0) return Effect.succeed(trailersOnlyFor(failed));
+                ctx.headersSent = true;
+                let pending: Uint8Array[] | undefined = first;
+                const body: Effect.Effect<readonly [Uint8Array, ...Uint8Array[]], Cause.Done> =
+                  Effect.suspend(() => {
+                    const batch = pending;
+                    pending = undefined;
+                    if (batch !== undefined) {
+                      return Effect.succeed(batch as [Uint8Array, ...Uint8Array[]]);
+                    }
+                    if (ended) return Cause.done();
+                    return Effect.flatMap(
+                      next,
+                      (encoded) =>
+                        encoded.length > 0
+                          ? Effect.succeed(encoded as [Uint8Array, ...Uint8Array[]])
+                          : Cause.done(),
+                    );
+                  });
+                return Effect.succeed({
+                  status: 200,
+                  headers: responseHeaders(),
+                  body: Stream.fromPull(Effect.succeed(body)),
+                  trailers: Effect.sync(() => errorFields(failed)),
+                });
+              },
+            });
+          });
+        },
+      });
     }
 
     // Streaming responses: the handler runs in its own fiber and hands messages over a
@@ -470,14 +711,14 @@ export function makeServer(
           } catch (e) {
             return Effect.fail(RpcError.from(e, Code.INTERNAL));
           }
-          if (!headersSent) {
-            headersSent = true;
+          if (!ctx.headersSent) {
+            ctx.headersSent = true;
             return Deferred.succeed(ready, undefined).pipe(Effect.andThen(Queue.offer(out, bytes)));
           }
           return Queue.offer(out, bytes);
         });
       const responses = method.kind === "server_streaming"
-        ? single.pipe(
+        ? single().pipe(
           Effect.map((req) => handler(req, ctx) as Stream.Stream<unknown, unknown>),
         )
         : Effect.sync(() => handler(requests(), ctx) as Stream.Stream<unknown, unknown>);
@@ -496,7 +737,7 @@ export function makeServer(
       yield* Effect.forkScoped(run);
       yield* Deferred.await(ready);
 
-      if (!headersSent) {
+      if (!ctx.headersSent) {
         // The call ended before its first message: answer Trailers-Only.
         return trailersOnlyResponse([...(yield* Deferred.await(trailers))]);
       }

@@ -224,3 +224,21 @@ Deno.test("makeClient reports a server reset as INTERNAL", async () => {
   const c = clientFor(() => Effect.die("kaboom"));
   assert.equal((await Effect.runPromise(Effect.flip(c.Say({})))).code, Code.INTERNAL);
 });
+
+Deno.test("makeClient retries share the call's deadline instead of restarting it", async () => {
+  let attempts = 0;
+  const down = makeServer([implement(Echo, {
+    Say: () =>
+      Effect.suspend(() => {
+        attempts++;
+        return Effect.fail(new RpcError({ code: Code.UNAVAILABLE, message: "down" }));
+      }),
+  })]);
+  const c = makeClient(Echo, makeInMemoryTransport(down), {
+    retry: { maxAttempts: 50, initialBackoffMs: 30, multiplier: 1, maxBackoffMs: 30 },
+  });
+  const err = await Effect.runPromise(Effect.flip(c.Say({}, { timeoutMs: 100 })));
+  assert.equal(err.code, Code.DEADLINE_EXCEEDED);
+  // About four attempts fit in 100 ms; a deadline per attempt would have run all fifty.
+  assert.ok(attempts >= 1 && attempts < 20, `${attempts} attempts`);
+});

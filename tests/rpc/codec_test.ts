@@ -3,11 +3,13 @@ import { Effect, Stream } from "effect";
 import { Code } from "../../rpc/code.ts";
 import {
   decodeMessages,
+  decodeSingleMessage,
   encodeMessage,
   pullFromStream,
   readSingleMessage,
 } from "../../rpc/codec.ts";
 import { gzip, identity } from "../../rpc/compression.ts";
+import { encodeEnvelope } from "../../rpc/envelope.ts";
 import { RpcError } from "../../rpc/status.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
 import { Echo, type Msg, msgEnvelope } from "./_support.ts";
@@ -193,4 +195,99 @@ Deno.test("pullFromStream yields the stream's chunks then undefined", async () =
     }
   })));
   assert.deepEqual(got, [1, 2]);
+});
+
+Deno.test("decodeSingleMessage fails exactly as readSingleMessage on the same body", async () => {
+  const bodies: Uint8Array[] = [
+    msgEnvelope({ text: "one" }),
+    new Uint8Array(0),
+    concatBytes([msgEnvelope({ text: "a" }), msgEnvelope({ text: "b" })]),
+    msgEnvelope({ text: "truncated" }).subarray(0, 6),
+    new Uint8Array([0, 0, 0, 0, 2, 0xff, 0xff]),
+    new Uint8Array([2, 0, 0, 0, 0]),
+    msgEnvelope({ text: "z" }, true),
+    new Uint8Array([0, 0x7f, 0xff, 0xff, 0xff]),
+  ];
+  for (const body of bodies) {
+    let done = false;
+    const pull = Effect.sync(() => {
+      if (done) return undefined;
+      done = true;
+      return body.length === 0 ? [] : [body];
+    });
+    const slow = await Effect.runPromise(
+      Effect.exit(readSingleMessage(pull, ser, { compression: identity, maxReceiveBytes: 1024 })),
+    );
+    let fast: { ok: Msg } | { err: RpcError };
+    try {
+      fast = {
+        ok: decodeSingleMessage(body, ser, { compression: identity, maxReceiveBytes: 1024 }).value,
+      };
+    } catch (e) {
+      assert.ok(e instanceof RpcError);
+      fast = { err: e };
+    }
+    if (slow._tag === "Success") assert.deepEqual(fast, { ok: slow.value.value });
+    else {
+      assert.ok("err" in fast, `expected a failure for ${body}`);
+      const error = slow.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
+      assert.equal(fast.err.code, error.error.code);
+      assert.equal(fast.err.message, error.error.message);
+    }
+  }
+});
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+Deno.test("encodeMessage frames protobuf messages exactly as serialize + encodeEnvelope", () => {
+  const rng = new SeededRng(testSeeds(0x5eed, 1)[0]);
+  const opts = { compression: identity, compress: false, maxSendBytes: 1 << 30 };
+  // Sizes around the shared writer's reuse cap: a big message must not leave bytes behind
+  // for the small ones after it.
+  for (const size of [0, 1, 100, 70_000, 3, 200_000, 10, 127, 128, 129]) {
+    const blob = new Uint8Array(size);
+    for (let i = 0; i < size; i += 97) blob[i] = rng.int(0, 255);
+    const msg: Msg = { text: `m${size}`, n: String(size), blob };
+    const framed = encodeMessage(msg, ser, opts);
+    assert.deepEqual(framed, encodeEnvelope(ser.serialize(msg), false));
+    const back = ser.deserialize(framed.subarray(5));
+    assert.equal(back.text, `m${size}`);
+    assert.deepEqual(new Uint8Array(back.blob ?? []), blob);
+  }
+});
+
+Deno.test("encodeMessage checks the send limit on the headroom path too", () => {
+  const msg: Msg = { text: "x".repeat(100) };
+  const size = ser.serialize(msg).length;
+  assert.equal(
+    encodeMessage(msg, ser, { compression: identity, compress: false, maxSendBytes: size })
+      .length,
+    size + 5,
+  );
+  assert.throws(
+    () =>
+      encodeMessage(msg, ser, { compression: identity, compress: false, maxSendBytes: size - 1 }),
+    (e: unknown) => e instanceof RpcError && e.code === Code.RESOURCE_EXHAUSTED,
+  );
+  const broken = {
+    serialize: (): Uint8Array => {
+      throw new Error("boom");
+    },
+    deserialize: (): Msg => ({}),
+    serializeWithHeadroom: (): Uint8Array => {
+      throw new Error("boom");
+    },
+  };
+  assert.throws(
+    () => encodeMessage({}, broken, { compression: identity, compress: false, maxSendBytes: 9 }),
+    (e: unknown) => e instanceof RpcError && e.code === Code.INTERNAL && /boom/.test(e.message),
+  );
 });

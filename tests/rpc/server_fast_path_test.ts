@@ -1,0 +1,434 @@
+import { strict as assert } from "node:assert";
+import { Deferred, Effect, Fiber, Stream } from "effect";
+import { Code } from "../../rpc/code.ts";
+import { CompressionRegistry, gzip } from "../../rpc/compression.ts";
+import { CurrentDeadline } from "../../rpc/deadline.ts";
+import type { Field, ServerHandler } from "../../rpc/exchange.ts";
+import { connectRpc, serveRpc } from "../../rpc/h2_transport.ts";
+import { makeClient } from "../../rpc/client.ts";
+import {
+  implement,
+  makeServer,
+  type ServerCallContext,
+  type ServerOptions,
+} from "../../rpc/server.ts";
+import { connect } from "../../net/client.ts";
+import { RpcError } from "../../rpc/status.ts";
+import { Echo, get, grpcHeaders, type Msg, msgEnvelope, type RawResponse } from "./_support.ts";
+
+const SAY = "/test.echo.Echo/Say";
+
+/** Echo's Say with a behaviour per request text, to exercise every way a unary call can end. */
+const say = (m: Msg, ctx: ServerCallContext): Effect.Effect<Msg, unknown> => {
+  switch (m.text) {
+    case "fail":
+      ctx.responseTrailers.set("x-why", "asked");
+      return Effect.fail(
+        new RpcError({ code: Code.NOT_FOUND, message: "nope ☺", metadata: undefined }),
+      );
+    case "die":
+      return Effect.die(new Error("handler bug"));
+    case "throw":
+      throw new Error("thrown before any Effect");
+    case "plain-error":
+      return Effect.fail(new Error("not an RpcError"));
+    case "metadata":
+      ctx.responseHeaders.set("x-head", "h");
+      ctx.responseTrailers.set("x-tail-bin", new Uint8Array([1, 2, 3]));
+      return Effect.succeed({ text: "with metadata" });
+    case "compress":
+      ctx.setCompression(true);
+      return Effect.succeed({ text: "z".repeat(200) });
+    case "big":
+      return Effect.succeed({ text: "x".repeat(2000) });
+    case "deadline":
+      return Effect.gen(function* () {
+        return { text: `deadline ${yield* CurrentDeadline}` };
+      });
+    case "suspend":
+      return Effect.as(Effect.sleep(1), { text: "after a sleep" });
+    default:
+      return Effect.succeed({ text: `echo ${m.text}`, n: m.n, blob: m.blob });
+  }
+};
+
+function server(options: ServerOptions = {}): ServerHandler {
+  return makeServer([implement(Echo, { Say: say })], {
+    compressions: new CompressionRegistry([gzip]),
+    maxSendMessageBytes: 1000,
+    ...options,
+  });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Runs one exchange. `whole`: the body is offered complete through `bodyIfComplete`, and the
+ * body stream dies if anything reads it (so a test fails if the fast path is not taken).
+ */
+function exchange(
+  handler: ServerHandler,
+  body: Uint8Array[],
+  whole: boolean,
+  headers: Field[] = grpcHeaders(),
+): Promise<RawResponse & { offered: number }> {
+  let offered = 0;
+  return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* handler({
+      method: "POST",
+      path: SAY,
+      authority: "test",
+      headers,
+      body: whole ? Stream.die("the body stream was read") : Stream.fromIterable(body),
+      signal: new AbortController().signal,
+      bodyIfComplete: whole
+        ? () => {
+          offered++;
+          return concat(body);
+        }
+        : undefined,
+    });
+    const chunks = res.body === undefined
+      ? []
+      : res.body instanceof Uint8Array
+      ? [res.body]
+      : Array.from(yield* Stream.runCollect(res.body));
+    const trailers = res.trailers === undefined
+      ? []
+      : Array.isArray(res.trailers)
+      ? res.trailers as Field[]
+      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: concat(chunks),
+      trailers,
+      headersOnly: res.body === undefined && res.trailers === undefined,
+      offered,
+    };
+  })));
+}
+
+const CASES: Array<{ name: string; body: Uint8Array[]; headers?: Field[] }> = [
+  {
+    name: "ok",
+    body: [msgEnvelope({ text: "hi", n: "9007199254740993", blob: new Uint8Array(3) })],
+  },
+  { name: "handler failure", body: [msgEnvelope({ text: "fail" })] },
+  { name: "defect", body: [msgEnvelope({ text: "die" })] },
+  { name: "synchronous throw", body: [msgEnvelope({ text: "throw" })] },
+  { name: "non-RpcError failure", body: [msgEnvelope({ text: "plain-error" })] },
+  { name: "metadata", body: [msgEnvelope({ text: "metadata" })] },
+  {
+    name: "compressed answer",
+    body: [msgEnvelope({ text: "compress" })],
+    headers: grpcHeaders([{ name: "grpc-accept-encoding", value: "gzip" }]),
+  },
+  { name: "answer over the send limit", body: [msgEnvelope({ text: "big" })] },
+  { name: "suspending handler", body: [msgEnvelope({ text: "suspend" })] },
+  { name: "empty body", body: [] },
+  { name: "two messages", body: [msgEnvelope({ text: "a" }), msgEnvelope({ text: "b" })] },
+  { name: "truncated message", body: [msgEnvelope({ text: "cut" }).subarray(0, 7)] },
+  { name: "undecodable message", body: [new Uint8Array([0, 0, 0, 0, 2, 0xff, 0xff])] },
+  { name: "undefined flag bits", body: [new Uint8Array([4, 0, 0, 0, 0])] },
+  { name: "compressed without grpc-encoding", body: [msgEnvelope({ text: "x" }, true)] },
+];
+
+for (const c of CASES) {
+  Deno.test(`makeServer answers a whole unary body like a streamed one: ${c.name}`, async () => {
+    const handler = server();
+    const slow = await exchange(handler, c.body, false, c.headers);
+    const fast = await exchange(handler, c.body, true, c.headers);
+    assert.equal(fast.offered, 1);
+    const { offered: _a, ...fastRest } = fast;
+    const { offered: _b, ...slowRest } = slow;
+    assert.deepEqual(fastRest, slowRest);
+  });
+}
+
+Deno.test("makeServer whole-body answers carry the expected statuses", async () => {
+  const handler = server();
+  const status = async (body: Uint8Array[]) => {
+    const r = await exchange(handler, body, true);
+    return get(r.headersOnly ? r.headers : r.trailers, "grpc-status");
+  };
+  assert.equal(await status([msgEnvelope({ text: "hi" })]), "0");
+  assert.equal(await status([msgEnvelope({ text: "fail" })]), String(Code.NOT_FOUND));
+  assert.equal(await status([msgEnvelope({ text: "die" })]), String(Code.INTERNAL));
+  assert.equal(await status([msgEnvelope({ text: "big" })]), String(Code.RESOURCE_EXHAUSTED));
+  assert.equal(await status([]), String(Code.INTERNAL));
+});
+
+Deno.test("makeServer reads the streamed body when bodyIfComplete has nothing yet", async () => {
+  const handler = server();
+  const res = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const r = yield* handler({
+      method: "POST",
+      path: SAY,
+      authority: "test",
+      headers: grpcHeaders(),
+      body: Stream.make(msgEnvelope({ text: "streamed" })),
+      signal: new AbortController().signal,
+      bodyIfComplete: () => undefined,
+    });
+    return r;
+  })));
+  assert.ok(res.body instanceof Uint8Array);
+  assert.equal(Echo.methods.Say.output.deserialize(res.body.subarray(5)).text, "echo streamed");
+});
+
+Deno.test("makeServer keeps deadlines and interceptors on a whole unary body", async () => {
+  // A deadline: the handler sleeping past it is cut off with DEADLINE_EXCEEDED.
+  const sleepy = makeServer([implement(Echo, { Say: () => Effect.never })]);
+  const late = await exchange(
+    sleepy,
+    [msgEnvelope({ text: "x" })],
+    true,
+    grpcHeaders([{ name: "grpc-timeout", value: "20m" }]),
+  );
+  assert.equal(get(late.headers, "grpc-status"), String(Code.DEADLINE_EXCEEDED));
+  // An interceptor rejects the call before the (broken) body is decoded.
+  const guarded = server({
+    interceptors: [() => Effect.fail(new RpcError({ code: Code.UNAUTHENTICATED, message: "who" }))],
+  });
+  for (const whole of [false, true]) {
+    const r = await exchange(guarded, [new Uint8Array([9, 9])], whole);
+    assert.equal(get(r.headers, "grpc-status"), String(Code.UNAUTHENTICATED));
+  }
+});
+
+Deno.test("makeServer does not leak a caller's CurrentDeadline into a whole-body call", async () => {
+  const handler = server();
+  for (const whole of [false, true]) {
+    const text = await Effect.runPromise(
+      Effect.scoped(Effect.gen(function* () {
+        const res = yield* handler({
+          method: "POST",
+          path: SAY,
+          authority: "test",
+          headers: grpcHeaders(),
+          body: Stream.make(msgEnvelope({ text: "deadline" })),
+          signal: new AbortController().signal,
+          bodyIfComplete: whole ? () => msgEnvelope({ text: "deadline" }) : undefined,
+        });
+        return Echo.methods.Say.output.deserialize((res.body as Uint8Array).subarray(5)).text;
+      })).pipe(Effect.provideService(CurrentDeadline, 12345)),
+    );
+    assert.equal(text, "deadline undefined");
+  }
+});
+
+Deno.test("toH2Handler offers a unary body that came with its headers through bodyIfComplete", async () => {
+  const seen: Array<number | undefined> = [];
+  const inner = server();
+  const handler: ServerHandler = (request) => {
+    // Probe without consuming: a second server sees the same request through a wrapper.
+    const bytes = request.bodyIfComplete?.();
+    seen.push(bytes?.length);
+    return inner({ ...request, bodyIfComplete: bytes === undefined ? undefined : () => bytes });
+  };
+  const text = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    return (yield* client.Say({ text: "over h2" })).text;
+  })));
+  assert.equal(text, "echo over h2");
+  assert.deepEqual(seen, [msgEnvelope({ text: "over h2" }).length]);
+});
+
+Deno.test("serveRpc interrupts a suspended unary handler when the client cancels", async () => {
+  const started = Deferred.makeUnsafe<void>();
+  const interrupted = Deferred.makeUnsafe<void>();
+  const handler = makeServer([implement(Echo, {
+    Say: () =>
+      Deferred.succeed(started, undefined).pipe(
+        Effect.andThen(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)),
+      ),
+  })]);
+  await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const call = yield* Effect.forkChild(client.Say({ text: "wait" }));
+    yield* Deferred.await(started);
+    yield* Fiber.interrupt(call);
+    yield* Deferred.await(interrupted).pipe(Effect.timeout(3_000));
+  })));
+  assert.ok(Deferred.isDoneUnsafe(interrupted));
+});
+
+Deno.test("serveRpc applies grpc-timeout to a suspended unary handler", async () => {
+  const handler = makeServer([implement(Echo, { Say: () => Effect.never })]);
+  const status = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    // A raw HTTP/2 request, so the status is the server's (a gRPC client has its own timer).
+    const client = yield* connect(srv.url);
+    const res = yield* client.request({
+      method: "POST",
+      path: SAY,
+      headers: grpcHeaders([{ name: "grpc-timeout", value: "30m" }]),
+      body: msgEnvelope({ text: "slow" }),
+    });
+    yield* res.bytes;
+    const trailers = yield* res.trailers;
+    return get(trailers.length > 0 ? trailers : res.headers, "grpc-status");
+  })));
+  assert.equal(status, String(Code.DEADLINE_EXCEEDED));
+});
+
+/** Count with a behaviour per request text, for the server-streaming comparisons. */
+const count = (m: Msg, ctx: ServerCallContext): Stream.Stream<Msg, unknown> => {
+  const n = Number(m.n ?? 0);
+  const numbers = Stream.range(1, n).pipe(Stream.map((i) => ({ n: i })));
+  switch (m.text) {
+    case "fail-after":
+      return Stream.concat(
+        numbers,
+        Stream.fail(new RpcError({ code: Code.ABORTED, message: "x" })),
+      );
+    case "die-after":
+      return Stream.concat(numbers, Stream.die(new Error("stream bug")));
+    case "throw":
+      throw new Error("thrown before the stream");
+    case "big-after":
+      return Stream.concat(numbers, Stream.make({ text: "x".repeat(2000) }, { n: 99 }));
+    case "metadata":
+      ctx.responseHeaders.set("x-head", "h");
+      return Stream.concat(
+        numbers,
+        Stream.fromEffect(Effect.sync(() => {
+          ctx.responseTrailers.set("x-tail", "t");
+          return { text: "last" };
+        })),
+      );
+    case "compress":
+      ctx.setCompression(true);
+      return numbers.pipe(Stream.map((x) => ({ ...x, text: "z".repeat(100) })));
+    case "batched":
+      return Stream.fromIterable(Array.from({ length: n }, (_, i) => ({ n: i })));
+    case "suspend":
+      return numbers.pipe(Stream.mapEffect((x) => Effect.as(Effect.sleep(1), x)));
+    default:
+      return numbers;
+  }
+};
+
+const COUNT = "/test.echo.Echo/Count";
+
+function countServer(slow: boolean): ServerHandler {
+  return makeServer([implement(Echo, { Count: count })], {
+    compressions: new CompressionRegistry([gzip]),
+    maxSendMessageBytes: 1000,
+    // A pass-through interceptor takes the general path (handler fiber and queue).
+    interceptors: slow ? [(_ctx, next) => next] : [],
+  });
+}
+
+function streamExchange(
+  handler: ServerHandler,
+  body: Uint8Array,
+  headers: Field[],
+): Promise<RawResponse> {
+  return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* handler({
+      method: "POST",
+      path: COUNT,
+      authority: "test",
+      headers,
+      body: Stream.make(body),
+      signal: new AbortController().signal,
+      bodyIfComplete: () => body,
+    });
+    const chunks = res.body === undefined
+      ? []
+      : res.body instanceof Uint8Array
+      ? [res.body]
+      : Array.from(yield* Stream.runCollect(res.body));
+    const trailers = res.trailers === undefined
+      ? []
+      : Array.isArray(res.trailers)
+      ? res.trailers as Field[]
+      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: concat(chunks),
+      trailers,
+      headersOnly: res.body === undefined && res.trailers === undefined,
+    };
+  })));
+}
+
+const STREAM_CASES: Array<{ name: string; msg: Msg; headers?: Field[] }> = [
+  { name: "three messages", msg: { n: 3 } },
+  { name: "no message", msg: { n: 0 } },
+  { name: "failure after two", msg: { text: "fail-after", n: 2 } },
+  { name: "failure before any", msg: { text: "fail-after", n: 0 } },
+  { name: "defect after one", msg: { text: "die-after", n: 1 } },
+  { name: "synchronous throw", msg: { text: "throw" } },
+  { name: "message over the send limit", msg: { text: "big-after", n: 2 } },
+  { name: "message over the send limit first", msg: { text: "big-after", n: 0 } },
+  { name: "metadata", msg: { text: "metadata", n: 2 } },
+  {
+    name: "compressed",
+    msg: { text: "compress", n: 3 },
+    headers: grpcHeaders([{ name: "grpc-accept-encoding", value: "gzip" }]),
+  },
+  { name: "one chunk of many messages", msg: { text: "batched", n: 50 } },
+  { name: "suspending stream", msg: { text: "suspend", n: 3 } },
+];
+
+for (const c of STREAM_CASES) {
+  Deno.test(`makeServer streams a server-streaming answer like the general path: ${c.name}`, async () => {
+    const body = msgEnvelope(c.msg);
+    const headers = c.headers ?? grpcHeaders();
+    const slow = await streamExchange(countServer(true), body, headers);
+    const fast = await streamExchange(countServer(false), body, headers);
+    assert.deepEqual(fast, slow);
+  });
+}
+
+Deno.test("makeServer server streaming over h2: messages, then a mid-stream status", async () => {
+  const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(countServer(false), { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const ok = yield* Stream.runCollect(client.Count({ n: 200 }));
+    const failed = yield* Effect.exit(
+      Stream.runCollect(client.Count({ text: "fail-after", n: 2 })),
+    );
+    return {
+      ok: Array.from(ok).map((m) => Number(m.n)),
+      code: failed._tag === "Failure"
+        ? (failed.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError }).error.code
+        : undefined,
+    };
+  })));
+  assert.deepEqual(result.ok, Array.from({ length: 200 }, (_, i) => i + 1));
+  assert.equal(result.code, Code.ABORTED);
+});
+
+Deno.test("serveRpc stops a server stream's handler when the client cancels", async () => {
+  const finalized = Deferred.makeUnsafe<void>();
+  const handler = makeServer([implement(Echo, {
+    Count: () =>
+      Stream.concat(Stream.make({ n: 1 }), Stream.never).pipe(
+        Stream.ensuring(Deferred.succeed(finalized, undefined)),
+      ),
+  })]);
+  await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const first = yield* Stream.runCollect(client.Count({ n: 1 }).pipe(Stream.take(1)));
+    assert.equal(Array.from(first).length, 1);
+    yield* Deferred.await(finalized).pipe(Effect.timeout(3_000));
+  })));
+  assert.ok(Deferred.isDoneUnsafe(finalized));
+});
