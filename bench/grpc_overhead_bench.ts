@@ -27,12 +27,20 @@ import { grpcFrame, simpleRequest } from "./grpc_bench_support.ts";
 const services = testingServices(await loadTestingRoot());
 const handler = makeServer([testServiceImplementation(services)]);
 const h2 = toH2Handler(handler);
+// The same service behind one pass-through interceptor (the shape of a metrics or auth check).
+const intercepted = toH2Handler(
+  makeServer([testServiceImplementation(services)], { interceptors: [(_ctx, next) => next] }),
+);
 const body = grpcFrame(simpleRequest(100));
 const headers = [
   { name: "content-type", value: "application/grpc" },
   { name: "te", value: "trailers" },
 ];
+const headersWithTimeout = [...headers, { name: "grpc-timeout", value: "10S" }];
 const PATH = "/grpc.testing.TestService/UnaryCall";
+// One signal for every stand-in request (none is ever aborted): net makes a request's signal
+// only when asked, so a new AbortController per iteration would be a cost the server never has.
+const NEVER_ABORTED = new AbortController().signal;
 
 function onceBody(): Stream.Stream<Uint8Array> {
   let done = false;
@@ -57,7 +65,7 @@ Deno.bench("rpc server: UnaryCall from a body pull", { group: "call" }, () => {
     authority: "bench",
     headers,
     body: onceBody(),
-    signal: new AbortController().signal,
+    signal: NEVER_ABORTED,
   };
   check(Effect.runSyncExit(Effect.scoped(handler(req))));
 });
@@ -74,33 +82,59 @@ Deno.bench("toH2Handler + rpc server: UnaryCall, Stream body", { group: "call" }
     body: Stream.succeed(body),
     bytes: Effect.succeed(body),
     trailers: Effect.succeed([]),
-    signal: new AbortController().signal,
+    signal: NEVER_ABORTED,
     push: () => Effect.succeed(false),
     informational: () => Effect.void,
   } satisfies NetServerRequest;
   check(Effect.runSyncExit(h2(req)));
 });
 
-Deno.bench("toH2Handler + rpc server: UnaryCall, whole body (bodyIfComplete)", {
-  group: "call",
-}, () => {
-  const req = {
+/** A stand-in net request whose body arrived whole with its headers (the common unary case). */
+function wholeRequest(
+  path: string,
+  bytes: Uint8Array,
+  fields: { name: string; value: string }[] = headers,
+): NetServerRequest {
+  return {
     streamId: 1,
     method: "POST",
     scheme: "http",
     authority: "bench",
-    path: PATH,
-    headers,
+    path,
+    headers: fields,
     header: () => undefined,
-    body: Stream.succeed(body),
-    bytes: Effect.succeed(body),
+    body: Stream.succeed(bytes),
+    bytes: Effect.succeed(bytes),
     trailers: Effect.succeed([]),
-    signal: new AbortController().signal,
+    signal: NEVER_ABORTED,
     push: () => Effect.succeed(false),
     informational: () => Effect.void,
-    bodyIfComplete: () => body,
+    bodyIfComplete: () => bytes,
   } satisfies NetServerRequest;
-  check(Effect.runSyncExit(h2(req)));
+}
+
+Deno.bench("toH2Handler + rpc server: UnaryCall, whole body (bodyIfComplete)", {
+  group: "call",
+  baseline: true,
+}, () => {
+  check(Effect.runSyncExit(h2(wholeRequest(PATH, body))));
+});
+
+Deno.bench("toH2Handler + rpc server: UnaryCall, whole body, grpc-timeout", {
+  group: "call",
+}, () => {
+  check(Effect.runSyncExit(h2(wholeRequest(PATH, body, headersWithTimeout))));
+});
+
+Deno.bench("toH2Handler + rpc server: UnaryCall, whole body, one interceptor", {
+  group: "call",
+}, () => {
+  check(Effect.runSyncExit(intercepted(wholeRequest(PATH, body))));
+});
+
+const EMPTY_REQUEST = grpcFrame([]);
+Deno.bench("toH2Handler + rpc server: EmptyCall, whole body", { group: "call" }, () => {
+  check(Effect.runSyncExit(h2(wholeRequest("/grpc.testing.TestService/EmptyCall", EMPTY_REQUEST))));
 });
 
 Deno.bench("readSingleMessage: one 111-byte message", { group: "read" }, () => {

@@ -188,6 +188,15 @@ export class InboundBody {
     });
 
   /**
+   * The pull behind {@link stream}, for readers that pull chunk batches themselves: all
+   * buffered chunks, or waits; fails with `Done` at the end. Pulling returns flow-control credit;
+   * a reader that stops early calls {@link release}.
+   */
+  get pull(): Effect.Effect<ReadonlyArray<Uint8Array>, NetError | Cause.Done> {
+    return this.#pull;
+  }
+
+  /**
    * The body as an Effect stream. Pulling returns flow-control credit; ending the stream early
    * or interrupting its consumer resets the HTTP/2 stream with CANCEL. Consume it once.
    */

@@ -17,6 +17,14 @@ import { type H2Listener, HandshakeRefused, listenH2, prepareAccepted } from "./
 import { type Http1Head, type Opening, sniffOpening, upgradeSettings } from "./_h2c_sniff.ts";
 import type { TlsServerOptions } from "./transport.ts";
 
+/** A request body read as a pull: see {@link ServerRequest.bodyPull}. */
+export interface BodyPull {
+  /** The next batch of chunks; fails with `Cause.Done` at the end. */
+  readonly pull: Effect.Effect<ReadonlyArray<Uint8Array>, NetError | Cause.Done>;
+  /** Stops reading: what follows is discarded (its flow-control credit returned). */
+  release(): void;
+}
+
 /** A request as the handler sees it (RFC 9113 §8.3.1). */
 export interface ServerRequest {
   /** The stream carrying the request. */
@@ -51,6 +59,15 @@ export interface ServerRequest {
    * that other request implementations (wrappers, stand-ins) need not offer it.
    */
   bodyIfComplete?(): Uint8Array | undefined;
+  /**
+   * The body as a pull, without the Stream machinery (for readers that pull it chunk batch by
+   * chunk batch themselves): each run of `pull` yields the chunks received since the last run,
+   * waiting for at least one, and fails with `Cause.Done` at the end, or with the stream's error.
+   * Pulling returns flow-control credit like reading `body`. It consumes the body like the
+   * others; a reader that stops before the end calls `release`, which does what ending `body`
+   * early does. Optional, like `bodyIfComplete`.
+   */
+  bodyPull?(): BodyPull;
   /** The request trailers, once the body has ended (empty when none). */
   readonly trailers: Effect.Effect<ReadonlyArray<HeaderField>, NetError>;
   /**
@@ -549,6 +566,11 @@ class RequestImpl implements ServerRequest {
 
   bodyIfComplete(): Uint8Array | undefined {
     return this.#stream.inbound!.takeComplete();
+  }
+
+  bodyPull(): BodyPull {
+    const inbound = this.#stream.inbound!;
+    return { pull: inbound.pull, release: () => inbound.release() };
   }
 
   get trailers(): Effect.Effect<ReadonlyArray<HeaderField>, NetError> {

@@ -27,6 +27,8 @@ export function header(fields: Fields, name: string): string | undefined {
  */
 export function isGrpcProtoContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
+  // What clients send, compared as is before the general parse.
+  if (value === "application/grpc" || value === "application/grpc+proto") return true;
   const v = value.toLowerCase();
   const semi = v.indexOf(";");
   const base = (semi < 0 ? v : v.slice(0, semi)).trim();
@@ -35,7 +37,8 @@ export function isGrpcProtoContentType(value: string | undefined): boolean {
 
 /** Whether a content type is any gRPC variant (`application/grpc...`). */
 export function isGrpcContentType(value: string | undefined): boolean {
-  return value !== undefined && value.toLowerCase().startsWith("application/grpc");
+  return value !== undefined &&
+    (value.startsWith("application/grpc") || value.toLowerCase().startsWith("application/grpc"));
 }
 
 /** Appends `grpc-status`, `grpc-message`, `grpc-status-details-bin` and trailing metadata. */

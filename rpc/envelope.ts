@@ -55,6 +55,9 @@ export interface EnvelopeReaderOptions {
 /** The default receive limit, 4 MiB (the grpc-go / grpc-js default). */
 export const DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 
+/** The data of every empty message: frozen, it holds nothing that could be changed. */
+const EMPTY_MESSAGE: Uint8Array = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
 /**
  * Incremental envelope parser: push body chunks split anywhere, pull complete
  * messages. A message inside one chunk is returned as a view without copying;
@@ -178,7 +181,9 @@ export class EnvelopeReader {
 
   #take(n: number): Uint8Array {
     this.#buffered -= n;
-    if (n === 0) return new Uint8Array(0);
+    // Shared: an empty message is common (`google.protobuf.Empty`), and a typed array of its own
+    // costs an allocation far dearer than the rest of reading it.
+    if (n === 0) return EMPTY_MESSAGE;
     const first = this.#chunks[this.#head];
     const left = first.length - this.#offset;
     if (n <= left) {

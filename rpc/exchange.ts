@@ -69,10 +69,12 @@ export class ExchangeError extends Data.TaggedError("ExchangeError")<{
  */
 export type BodyPull<E> = Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>;
 
-// Fast paths registered per body stream object. Keyed by the stream itself, so a wrapper that
-// replaces a body (e.g. with `Stream.tap`) gets a new object without one, and readers then go
-// through the replacement stream as before: the fast path can never bypass a wrapper.
-const bodyPulls = new WeakMap<object, BodyPull<unknown>>();
+// Fast paths registered per body stream object, as a property under a private symbol: a
+// wrapper that replaces a body (e.g. with `Stream.tap`) gets a new object without one, and
+// readers then go through the replacement stream as before: the fast path can never bypass a
+// wrapper. (A property rather than a WeakMap entry: every call registers one, and weak map
+// entries are costly for the garbage collector.)
+const BODY_PULL: unique symbol = Symbol("h2kit/rpc/bodyPull");
 
 /**
  * Registers a fast path for reading `body` without the Stream machinery: a
@@ -90,7 +92,10 @@ export function withBodyPull<E, S extends Stream.Stream<Uint8Array, E>>(
   body: S,
   pull: BodyPull<E>,
 ): S {
-  bodyPulls.set(body, pull);
+  // A frozen stream (a shared constant) gets no fast path: it would reach every other user.
+  if (Object.isExtensible(body)) {
+    (body as unknown as { [BODY_PULL]?: BodyPull<E> })[BODY_PULL] = pull;
+  }
   return body;
 }
 
@@ -101,7 +106,9 @@ export function withBodyPull<E, S extends Stream.Stream<Uint8Array, E>>(
  * @returns Its pull, or `undefined` when the stream is to be run as a Stream.
  */
 export function bodyPullOf<E>(body: Stream.Stream<Uint8Array, E>): BodyPull<E> | undefined {
-  return bodyPulls.get(body) as BodyPull<E> | undefined;
+  return Object.hasOwn(body, BODY_PULL)
+    ? (body as unknown as { [BODY_PULL]: BodyPull<E> })[BODY_PULL]
+    : undefined;
 }
 
 /**
@@ -169,6 +176,47 @@ export interface ServerResponse {
 export type ServerHandler = (
   request: ServerRequest,
 ) => Effect.Effect<ServerResponse, never, Scope.Scope>;
+
+/**
+ * What {@link serveNowOf} answers: the finished response when the call completed synchronously
+ * (no Effect left to run), or the Effect that completes it, to be run once as the
+ * {@link ServerHandler}'s own Effect would be.
+ */
+export type ServedNow = ServerResponse | Effect.Effect<ServerResponse, never, Scope.Scope>;
+
+// Eager entry points registered per handler (see `withServeNow`).
+const serveNows = new WeakMap<ServerHandler, (request: ServerRequest) => ServedNow>();
+
+/**
+ * Registers an eager entry point for `handler`: `serveNow(request)` does at once what running
+ * `handler(request)` would, and returns the response itself when nothing asynchronous was
+ * needed (a unary call whose body is in hand and whose handler answered with an `Exit`). A
+ * transport then skips the Effect plumbing around such a call (scope, observers). It must be
+ * called from inside the fiber that would have run `handler(request)`, once per request.
+ *
+ * @param handler The lazy handler.
+ * @param serveNow The eager equivalent.
+ * @returns `handler` itself.
+ */
+export function withServeNow(
+  handler: ServerHandler,
+  serveNow: (request: ServerRequest) => ServedNow,
+): ServerHandler {
+  serveNows.set(handler, serveNow);
+  return handler;
+}
+
+/**
+ * The eager entry point registered for a handler with {@link withServeNow}, if any.
+ *
+ * @param handler The handler.
+ * @returns Its eager equivalent, or `undefined` when it must be run as an Effect.
+ */
+export function serveNowOf(
+  handler: ServerHandler,
+): ((request: ServerRequest) => ServedNow) | undefined {
+  return serveNows.get(handler);
+}
 
 /** One outgoing exchange, as an RPC client builds it. */
 export interface ClientRequest {

@@ -65,6 +65,7 @@ import {
   ExchangeError,
   type Fields,
   ResetCode,
+  serveNowOf,
   type ServerHandler,
   type ServerRequest,
   type ServerResponse as RpcServerResponse,
@@ -149,18 +150,26 @@ function asExchangeError(error: unknown): ExchangeError {
  * body is a `Uint8Array` with a plain trailer list (a unary answer) is handed to net whole, so
  * HEADERS, DATA and trailing HEADERS go out in one write with no pump fiber. A request body
  * that arrived whole with its headers (a small unary request) is offered through
- * `bodyIfComplete`; otherwise the body carries a registered pull (`withBodyPull`), which the
- * RPC server uses to read a unary request without a Stream pipeline. Per-exchange state is
- * built on first use, so a whole-body unary call makes no Stream, pull, body scope or signal.
+ * `bodyIfComplete`; otherwise the body carries a registered pull (`withBodyPull`, over net's
+ * own `bodyPull` when it offers one), which the RPC server uses to read requests without a
+ * Stream pipeline. Per-exchange state is built on first use, so a whole-body unary call makes
+ * no Stream, pull, scope or signal; and when the RPC server registered an eager entry point
+ * (`withServeNow`) and answered such a call synchronously, the answer goes to net without any
+ * Effect plumbing around it.
  *
  * @param handler The RPC server, e.g. from `makeServer`.
  * @returns A handler for `net/serve`.
  */
 export function toH2Handler(handler: ServerHandler): Handler {
+  const serveNow = serveNowOf(handler);
   return (req) =>
     Effect.suspend(() => {
       const exchange = new H2Exchange(req);
-      return handler(exchange).pipe(
+      const served = serveNow === undefined ? handler(exchange) : serveNow(exchange);
+      // A call the RPC server finished synchronously (a unary answer): no scope to provide and
+      // nothing to observe, the answer goes straight to net.
+      if (!Effect.isEffect(served)) return exchange.answer(served);
+      return served.pipe(
         Scope.provide(exchange.scope),
         Effect.onExit((exit) => (Exit.isFailure(exit) ? exchange.end(true) : Effect.void)),
         Effect.flatMap((res) => exchange.answer(res)),
@@ -188,8 +197,8 @@ class H2Exchange implements ServerRequest {
   readonly path: string;
   readonly authority: string;
   readonly headers: Fields;
-  /** The exchange's scope, closed when it ends. */
-  readonly scope: Scope.Closeable = Scope.makeUnsafe();
+  // The exchange's scope, made on first use: a call answered synchronously never needs one.
+  #scope: Scope.Closeable | undefined;
   readonly #req: NetServerRequest;
   #abort: AbortController | undefined;
   #aborted = false;
@@ -206,6 +215,8 @@ class H2Exchange implements ServerRequest {
   #bodyScope: Scope.Closeable | undefined;
   // One pull over the net body, shared by `pull` and `body` (a handler uses one of them).
   #rawPull: Pull.Pull<readonly [Uint8Array, ...Uint8Array[]], NetError> | undefined;
+  // Stops net's direct pull (`bodyPull`) of the body, when that is how it is read.
+  #releaseBody: (() => void) | undefined;
   #body: Stream.Stream<Uint8Array, ExchangeError> | undefined;
 
   constructor(req: NetServerRequest) {
@@ -214,6 +225,16 @@ class H2Exchange implements ServerRequest {
     this.path = req.path;
     this.authority = req.authority;
     this.headers = req.headers;
+  }
+
+  /** The exchange's scope, closed when it ends. */
+  get scope(): Scope.Closeable {
+    if (this.#scope === undefined) {
+      this.#scope = Scope.makeUnsafe();
+      // Asked for only after the exchange ended: nothing may run in it any more.
+      if (this.#ended) Scope.closeUnsafe(this.#scope, Exit.void);
+    }
+    return this.#scope;
   }
 
   get signal(): AbortSignal {
@@ -235,6 +256,14 @@ class H2Exchange implements ServerRequest {
     if (this.#body !== undefined) return this.#body;
     const openPull = Effect.suspend(() => {
       if (this.#rawPull !== undefined) return Effect.succeed(this.#rawPull);
+      // net's own pull when it offers one: no Stream to run, and `release` does what closing
+      // the body scope would.
+      const direct = this.#req.bodyPull?.();
+      if (direct !== undefined) {
+        this.#releaseBody = direct.release;
+        this.#rawPull = direct.pull as Pull.Pull<readonly [Uint8Array, ...Uint8Array[]], NetError>;
+        return Effect.succeed(this.#rawPull);
+      }
       this.#bodyScope ??= Scope.makeUnsafe();
       return Effect.map(
         Scope.provide(Stream.toPull(this.#req.body), this.#bodyScope),
@@ -285,11 +314,14 @@ class H2Exchange implements ServerRequest {
     this.#ended = true;
     // A request body that failed means the client reset the stream or went away, even when
     // the handler went on to finish its answer.
-    if (!failed && !this.#broken) return closeScope(this.scope);
+    if (!failed && !this.#broken) {
+      return this.#scope === undefined ? undefined : closeScope(this.#scope);
+    }
     this.#aborted = true;
     this.#abort?.abort();
+    this.#releaseBody?.();
     const bodyScope = this.#bodyScope === undefined ? undefined : closeScope(this.#bodyScope);
-    const scope = closeScope(this.scope);
+    const scope = this.#scope === undefined ? undefined : closeScope(this.#scope);
     if (bodyScope === undefined) return scope;
     return scope === undefined ? bodyScope : Effect.andThen(bodyScope, scope);
   }
@@ -620,7 +652,11 @@ function completeResponse(started: NetClientResponse, whole: Uint8Array): Client
   return {
     status: started.status,
     headers: started.headers,
-    body: withBodyPull(whole.length === 0 ? Stream.empty : Stream.succeed(whole), pull),
+    // A stream of its own even when empty: the pull is registered on the object.
+    body: withBodyPull(
+      whole.length === 0 ? Stream.suspend(() => Stream.empty) : Stream.succeed(whole),
+      pull,
+    ),
     trailers: Effect.mapError(started.trailers, asExchangeError),
   };
 }

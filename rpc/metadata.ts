@@ -61,7 +61,12 @@ export function isBinaryKey(key: string): boolean {
  * code can never spoof `grpc-status` or a pseudo header.
  */
 export class Metadata {
-  readonly #map = new Map<string, MetadataValue[]>();
+  // Made with the first entry: most calls' metadata stays empty, and a Map is not free.
+  #entries: Map<string, MetadataValue[]> | undefined;
+
+  get #map(): Map<string, MetadataValue[]> {
+    return this.#entries ??= new Map();
+  }
 
   /**
    * Creates metadata, validating every entry.
@@ -79,7 +84,7 @@ export class Metadata {
 
   /** Number of distinct keys. */
   get size(): number {
-    return this.#map.size;
+    return this.#entries?.size ?? 0;
   }
 
   /**
@@ -115,7 +120,9 @@ export class Metadata {
    * @returns The value, or undefined.
    */
   get(key: string): MetadataValue | undefined {
-    return this.#map.get(key.toLowerCase())?.[0];
+    // Most calls carry no custom metadata: answer without lower-casing the key.
+    if (this.#entries === undefined || this.#entries.size === 0) return undefined;
+    return this.#entries.get(key.toLowerCase())?.[0];
   }
 
   /**
@@ -125,7 +132,7 @@ export class Metadata {
    * @returns The values (empty when absent).
    */
   getAll(key: string): readonly MetadataValue[] {
-    return this.#map.get(key.toLowerCase()) ?? [];
+    return this.#entries?.get(key.toLowerCase()) ?? [];
   }
 
   /**
@@ -135,7 +142,7 @@ export class Metadata {
    * @returns True when present.
    */
   has(key: string): boolean {
-    return this.#map.has(key.toLowerCase());
+    return this.#entries?.has(key.toLowerCase()) ?? false;
   }
 
   /**
@@ -144,12 +151,13 @@ export class Metadata {
    * @param key The key; case-insensitive.
    */
   delete(key: string): void {
-    this.#map.delete(key.toLowerCase());
+    this.#entries?.delete(key.toLowerCase());
   }
 
   /** Iterates `[key, value]` pairs, one per value. */
   *[Symbol.iterator](): IterableIterator<[string, MetadataValue]> {
-    for (const [k, vs] of this.#map) for (const v of vs) yield [k, v];
+    if (this.#entries === undefined) return;
+    for (const [k, vs] of this.#entries) for (const v of vs) yield [k, v];
   }
 
   /**
@@ -178,7 +186,8 @@ export class Metadata {
    * @param out The header list being built.
    */
   writeTo(out: Array<{ name: string; value: string }>): void {
-    for (const [k, vs] of this.#map) {
+    if (this.#entries === undefined) return;
+    for (const [k, vs] of this.#entries) {
       for (const v of vs) {
         out.push({ name: k, value: typeof v === "string" ? v : encodeBase64Unpadded(v) });
       }

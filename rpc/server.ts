@@ -20,17 +20,27 @@ import {
   decodeSingleMessage,
   encodeMessage,
   pullFromStream,
+  pullMessages,
   readSingleMessage,
+  type ReceiveOptions,
 } from "./codec.ts";
-import { type Compression, type CompressionRegistry, defaultCompressions } from "./compression.ts";
+import {
+  type Compression,
+  type CompressionRegistry,
+  defaultCompressions,
+  identity,
+} from "./compression.ts";
 import { CurrentDeadline, parseTimeout } from "./deadline.ts";
 import { DEFAULT_MAX_RECEIVE_BYTES } from "./envelope.ts";
 import {
   bodyPullOf,
   type Field,
+  type Fields,
+  type ServedNow,
   type ServerHandler,
   type ServerRequest,
   type ServerResponse,
+  withServeNow,
 } from "./exchange.ts";
 import { Metadata } from "./metadata.ts";
 import type { MethodDescriptor, ServiceDescriptor, ServiceSpec } from "./service.ts";
@@ -165,8 +175,8 @@ export interface ServerOptions {
   readonly requireTeTrailers?: boolean;
   /**
    * Response messages buffered per call before the handler waits. Default 16. (A
-   * server-streaming call with no interceptor and no deadline buffers none: the transport
-   * pulls the handler's stream directly, as the peer's window allows.)
+   * server-streaming or bidi call with no interceptor and no deadline buffers none: the
+   * transport pulls the handler's stream directly, as the peer's window allows.)
    */
   readonly highWaterMark?: number;
 }
@@ -194,7 +204,6 @@ class CallContext implements ServerCallContext {
   responseTrailerMd: Metadata | undefined;
   readonly #request: ServerRequest;
   readonly #registry: CompressionRegistry;
-  readonly #peerAccept: string | undefined;
   #requestMetadata: Metadata | undefined;
   #requestCompressed = false;
   #responseCompression: Compression;
@@ -204,7 +213,6 @@ class CallContext implements ServerCallContext {
     request: ServerRequest,
     deadline: number | undefined,
     registry: CompressionRegistry,
-    peerAccept: string | undefined,
     requestCompression: Compression,
     sendPrefs: readonly string[],
   ) {
@@ -213,11 +221,13 @@ class CallContext implements ServerCallContext {
     this.deadline = deadline;
     this.#request = request;
     this.#registry = registry;
-    this.#peerAccept = peerAccept;
-    // Prefer answering in the client's own encoding when it compressed its request.
+    // Prefer answering in the client's own encoding when it compressed its request. (The
+    // client's `grpc-accept-encoding` is read only when there is something to negotiate.)
     this.#responseCompression = requestCompression.name !== "identity"
       ? requestCompression
-      : registry.negotiate(sendPrefs, peerAccept);
+      : sendPrefs.length === 0
+      ? requestCompression
+      : registry.negotiate(sendPrefs, this.#peerAccept());
     this.compressOn = sendPrefs.length > 0 && this.#responseCompression.name !== "identity";
   }
 
@@ -255,8 +265,13 @@ class CallContext implements ServerCallContext {
     this.compressOn = enabled;
     if (enabled && this.#responseCompression.name === "identity" && !this.headersSent) {
       const prefs = this.#registry.codecs.map((c) => c.name);
-      this.#responseCompression = this.#registry.negotiate(prefs, this.#peerAccept);
+      this.#responseCompression = this.#registry.negotiate(prefs, this.#peerAccept());
     }
+  }
+
+  /** The encodings the client accepts for responses (`grpc-accept-encoding`). */
+  #peerAccept(): string | undefined {
+    return header(this.#request.headers, "grpc-accept-encoding");
   }
 }
 
@@ -269,6 +284,48 @@ function trailersOnly(error: RpcError, extra: Field[] = []): ServerResponse {
   const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, ...extra];
   writeStatus(headers, error.code, error.message, error, error.metadata);
   return { status: 200, headers };
+}
+
+/** The status of a failed call: its first failure as an RpcError, or INTERNAL for a defect. */
+function errorOf(cause: Cause.Cause<unknown>): RpcError {
+  const failure = cause.reasons.find(Cause.isFailReason);
+  return failure !== undefined ? RpcError.from(failure.error) : internalError(Cause.squash(cause));
+}
+
+/** The trailers of a call that ended OK with no trailing metadata, shared by all such calls. */
+const OK_TRAILERS: Fields = Object.freeze([Object.freeze({ name: "grpc-status", value: "0" })]);
+
+/** The status trailers of `ctx`'s call for `error` (OK when undefined), with its trailing metadata. */
+function errorFields(ctx: CallContext, error: RpcError | undefined): Fields {
+  const trailerMd = ctx.responseTrailerMd;
+  if (error === undefined && (trailerMd === undefined || trailerMd.size === 0)) return OK_TRAILERS;
+  const fields: Field[] = [];
+  const md = trailerMd ?? NO_METADATA;
+  writeStatus(
+    fields,
+    error?.code ?? Code.OK,
+    error?.message ?? "",
+    error,
+    error === undefined ? md : md.merge(error.metadata),
+  );
+  return fields;
+}
+
+/** `effect` failing with DEADLINE_EXCEEDED unless it ends within `remainingMs`. */
+function withDeadline<A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  remainingMs: number,
+): Effect.Effect<A, E | RpcError, R> {
+  return Effect.timeoutOrElse(effect, {
+    duration: Math.max(0, remainingMs),
+    orElse: () =>
+      Effect.fail(new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" })),
+  });
+}
+
+/** A call's outcome as an Effect: a finished response becomes `Effect.succeed`. */
+function effectOf(served: ServedNow): Effect.Effect<ServerResponse, never, Scope.Scope> {
+  return Effect.isEffect(served) ? served : Effect.succeed(served);
 }
 
 /**
@@ -301,6 +358,8 @@ export function makeServer(
   const hwm = Math.max(1, options.highWaterMark ?? 16);
   const interceptors = options.interceptors ?? [];
   const acceptHeader: Field = { name: "grpc-accept-encoding", value: registry.acceptEncoding };
+  // What every uncompressed request is read with (most calls): shared, not made per call.
+  const identityReceive: ReceiveOptions = { compression: identity, maxReceiveBytes: maxReceive };
 
   /** Checks the request's framing headers; an early answer, or what the call needs. */
   const admit = (
@@ -364,21 +423,132 @@ export function makeServer(
     return { route, requestCompression, timeout };
   };
 
-  // The per-call work is plain synchronous code around a short Effect chain: no generator, no
-  // fiber and no Stream for unary calls (the hot path); Effect is used for what needs it: the
-  // handler itself, interceptors, the deadline and, for streaming responses, the handler fiber.
-  return (request: ServerRequest) =>
-    Effect.suspend(() => {
-      const admitted = admit(request);
-      if ("status" in admitted) return Effect.succeed(admitted);
-      const { timeout } = admitted;
-      if (timeout === undefined) return serveCall(request, admitted, undefined, 0);
-      // Only calls with a deadline read the clock.
-      return Effect.flatMap(
-        Clock.currentTimeMillis,
-        (now) => serveCall(request, admitted, now + timeout, now),
-      );
+  // Answers without a body or metadata share these lists (the HPACK encoder indexes them once).
+  const okHeaders: Fields = Object.freeze([
+    Object.freeze({ name: "content-type", value: CONTENT_TYPE }),
+    Object.freeze(acceptHeader),
+  ]);
+
+  /** The response headers of a call that sends messages. */
+  const responseHeaders = (ctx: CallContext): Fields => {
+    const compressed = ctx.responseCompression.name !== "identity";
+    if (!compressed && ctx.responseHeaderMd === undefined) return okHeaders;
+    const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
+    if (compressed) headers.push({ name: "grpc-encoding", value: ctx.responseCompression.name });
+    headers.push(acceptHeader);
+    ctx.responseHeaderMd?.writeTo(headers);
+    return headers;
+  };
+
+  /** The Trailers-Only answer of a call that ends before its first message. */
+  const trailersOnlyResponse = (ctx: CallContext, fields: Fields): ServerResponse => {
+    const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
+    ctx.responseHeaderMd?.writeTo(headers);
+    for (const f of fields) headers.push(f);
+    return { status: 200, headers };
+  };
+
+  /** Serializes, compresses and frames one response message of `ctx`'s call. */
+  const encodeFor = (ctx: CallContext, value: unknown): Uint8Array =>
+    encodeMessage(value, ctx.method.output, {
+      compression: ctx.responseCompression,
+      compress: ctx.compressOn,
+      maxSendBytes: maxSend,
+      compressMinBytes: options.compressMinBytes,
     });
+
+  /** The answer of a unary call whose handler succeeded with `value`. */
+  const unarySuccess = (ctx: CallContext, value: unknown): ServerResponse => {
+    let body: Uint8Array;
+    try {
+      body = encodeFor(ctx, value);
+    } catch (e) {
+      return trailersOnlyResponse(ctx, errorFields(ctx, RpcError.from(e, Code.INTERNAL)));
+    }
+    ctx.headersSent = true;
+    return {
+      status: 200,
+      headers: responseHeaders(ctx),
+      body,
+      trailers: errorFields(ctx, undefined),
+    };
+  };
+
+  /** The answer of a unary call whose handler failed. */
+  const unaryFailure = (ctx: CallContext, cause: Cause.Cause<unknown>): ServerResponse =>
+    trailersOnlyResponse(ctx, errorFields(ctx, errorOf(cause)));
+
+  /**
+   * A unary call whose request body is in hand and that no interceptor wraps: decoded and
+   * handled synchronously. A handler that answers with an `Exit` (`Effect.succeed`,
+   * `Effect.fail`) is done at once: no Effect is run, and no deadline needs watching. Any
+   * other handler Effect is run under the deadline, as the general path does.
+   */
+  const answerWhole = (
+    ctx: CallContext,
+    handler: (a: unknown, c: ServerCallContext) => unknown,
+    whole: Uint8Array,
+    receive: ReceiveOptions,
+    now: number,
+  ): ServedNow => {
+    let call: Effect.Effect<unknown, unknown>;
+    try {
+      const r = decodeSingleMessage(whole, ctx.method.input, receive);
+      ctx.noteRequestCompressed(r.compressed);
+      try {
+        call = handler(r.value, ctx) as Effect.Effect<unknown, unknown>;
+      } catch (e) {
+        return trailersOnlyResponse(ctx, errorFields(ctx, internalError(e)));
+      }
+    } catch (e) {
+      return trailersOnlyResponse(ctx, errorFields(ctx, RpcError.from(e, Code.INTERNAL)));
+    }
+    if (Exit.isExit(call)) {
+      return Exit.isSuccess(call) ? unarySuccess(ctx, call.value) : unaryFailure(ctx, call.cause);
+    }
+    const deadline = ctx.deadline;
+    if (deadline !== undefined) call = withDeadline(call, deadline - now);
+    // The handler sees this call's deadline (none, here, unless set), not one the running fiber
+    // may carry from elsewhere (an in-memory client's).
+    const fiber = Fiber.getCurrent();
+    if (
+      deadline !== undefined || fiber === undefined || fiber.getRef(CurrentDeadline) !== undefined
+    ) {
+      call = Effect.provideService(call, CurrentDeadline, deadline);
+    }
+    return Effect.matchCause(call, {
+      onFailure: (cause) => unaryFailure(ctx, cause),
+      onSuccess: (value) => unarySuccess(ctx, value),
+    });
+  };
+
+  /** Runs one call as far as it can synchronously (see `withServeNow`). */
+  const serveNow = (request: ServerRequest): ServedNow => {
+    const admitted = admit(request);
+    if ("status" in admitted) return admitted;
+    const timeout = admitted.timeout;
+    if (timeout === undefined) return serveCall(request, admitted, undefined, 0);
+    // Only calls with a deadline read the clock: the running fiber's (a TestClock in tests).
+    const fiber = Fiber.getCurrent();
+    if (fiber !== undefined) {
+      const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe();
+      return serveCall(request, admitted, now + timeout, now);
+    }
+    return Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => effectOf(serveCall(request, admitted, now + timeout, now)),
+    );
+  };
+
+  // The per-call work is plain synchronous code around a short Effect chain: no generator, no
+  // fiber and no Stream for unary calls (the hot path), and no Effect at all for a unary call
+  // whose body is in hand and whose handler answers with an Exit; Effect is used for what needs
+  // it: a suspending handler, interceptors, the deadline and, for streaming responses with
+  // either, the handler fiber.
+  return withServeNow(
+    (request: ServerRequest) => Effect.suspend(() => effectOf(serveNow(request))),
+    serveNow,
+  );
 
   function serveCall(
     request: ServerRequest,
@@ -388,41 +558,53 @@ export function makeServer(
     },
     deadline: number | undefined,
     now: number,
-  ): Effect.Effect<ServerResponse, never, Scope.Scope> {
+  ): ServedNow {
     const { route, requestCompression } = admitted;
+    const method = route.method;
     const ctx = new CallContext(
-      route.method,
+      method,
       request,
       deadline,
       registry,
-      header(request.headers, "grpc-accept-encoding"),
       requestCompression,
       sendPrefs,
     );
+    const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
+    const receive: ReceiveOptions = requestCompression.name === "identity"
+      ? identityReceive
+      : { compression: requestCompression, maxReceiveBytes: maxReceive };
+    // A unary body that arrived whole is read without a Stream or a pull.
+    const whole = method.kind === "unary" ? request.bodyIfComplete?.() : undefined;
+    if (whole !== undefined && interceptors.length === 0) {
+      return answerWhole(ctx, handler, whole, receive, now);
+    }
 
-    const method = route.method;
-    const encode = (value: unknown): Uint8Array =>
-      encodeMessage(value, method.output, {
-        compression: ctx.responseCompression,
-        compress: ctx.compressOn,
-        maxSendBytes: maxSend,
-        compressMinBytes: options.compressMinBytes,
-      });
-    const receive = { compression: requestCompression, maxReceiveBytes: maxReceive };
+    const encode = (value: unknown): Uint8Array => encodeFor(ctx, value);
 
-    const requests = () =>
-      decodeMessages(request.body, method.input, receive).pipe(
+    // The request messages of client-streaming and bidi calls: straight from the transport's
+    // registered pull when there is one (one Effect per batch), else through a Stream pipeline.
+    const requests = (): Stream.Stream<unknown, RpcError> => {
+      const fastPull = bodyPullOf(request.body);
+      if (fastPull !== undefined) {
+        const messages = pullMessages(fastPull, method.input, receive);
+        return Stream.fromPull(Effect.succeed(Effect.map(messages, (batch) => {
+          // Every message of a batch has the same flag (see `pullMessages`).
+          ctx.noteRequestCompressed(batch[0].compressed);
+          return batch.map((r) => r.value) as [unknown, ...unknown[]];
+        })));
+      }
+      return decodeMessages(request.body, method.input, receive).pipe(
         Stream.map((r) => {
           ctx.noteRequestCompressed(r.compressed);
           return r.value;
         }),
         Stream.mapError((e) => RpcError.from(e, Code.INTERNAL)),
       );
+    };
 
     // The single request message of unary and server-streaming calls, read without a Stream
     // pipeline when the transport registered a pull for the body (`withBodyPull`).
-    // Built only when used: `request.body` may be made on first access (the h2 transport), and
-    // a unary body that arrived whole is read without it.
+    // Built only when used: `request.body` may be made on first access (the h2 transport).
     const single = (): Effect.Effect<unknown, RpcError, Scope.Scope> => {
       const fastPull = bodyPullOf(request.body);
       return Effect.map(
@@ -438,11 +620,11 @@ export function makeServer(
         },
       );
     };
-    // A unary request whose body the transport already holds in full: decoded synchronously,
-    // with the same checks and errors as `single`.
-    const decodeWhole = (whole: Uint8Array): Effect.Effect<unknown, RpcError> => {
+    // A request whose body the transport already holds in full: decoded synchronously, with
+    // the same checks and errors as `single`.
+    const decodeWhole = (bytes: Uint8Array): Effect.Effect<unknown, RpcError> => {
       try {
-        const r = decodeSingleMessage(whole, method.input, receive);
+        const r = decodeSingleMessage(bytes, method.input, receive);
         ctx.noteRequestCompressed(r.compressed);
         return Effect.succeed(r.value);
       } catch (e) {
@@ -450,60 +632,25 @@ export function makeServer(
       }
     };
 
-    const handler = route.handler as (a: unknown, c: ServerCallContext) => unknown;
-    const wrap = <R>(body: Effect.Effect<void, RpcError, R>) => {
+    // The call inside its interceptors, under its deadline, seeing that deadline (and not one
+    // the running fiber may carry from elsewhere) as CurrentDeadline.
+    const wrapped = <R>(
+      body: Effect.Effect<void, RpcError, R>,
+    ): Effect.Effect<void, RpcError, R> => {
       let call = body;
       for (let i = interceptors.length - 1; i >= 0; i--) {
         call = interceptors[i](ctx, call as Effect.Effect<void, RpcError>) as typeof call;
       }
-      if (deadline !== undefined) {
-        call = call.pipe(
-          Effect.timeoutOrElse({
-            duration: Math.max(0, deadline - now),
-            orElse: () =>
-              Effect.fail(
-                new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" }),
-              ),
-          }),
-        );
-      }
-      return call.pipe(Effect.provideService(CurrentDeadline, deadline), Effect.exit);
+      if (deadline !== undefined) call = withDeadline(call, deadline - now);
+      const fiber = Fiber.getCurrent();
+      return deadline !== undefined || fiber === undefined ||
+          fiber.getRef(CurrentDeadline) !== undefined
+        ? Effect.provideService(call, CurrentDeadline, deadline)
+        : call;
     };
-    const statusFields = (exit: Exit.Exit<void, RpcError>): Field[] => {
-      if (Exit.isSuccess(exit)) return errorFields(undefined);
-      const failure = exit.cause.reasons.find(Cause.isFailReason);
-      return errorFields(
-        failure !== undefined ? failure.error : internalError(Cause.squash(exit.cause)),
-      );
-    };
-    // The status trailers for `error` (OK when undefined), with the trailing metadata.
-    const errorFields = (error: RpcError | undefined): Field[] => {
-      const fields: Field[] = [];
-      const trailerMd = ctx.responseTrailerMd ?? NO_METADATA;
-      writeStatus(
-        fields,
-        error?.code ?? Code.OK,
-        error?.message ?? "",
-        error,
-        error === undefined ? trailerMd : trailerMd.merge(error.metadata),
-      );
-      return fields;
-    };
-    const trailersOnlyResponse = (fields: Field[]): ServerResponse => {
-      const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }, acceptHeader];
-      ctx.responseHeaderMd?.writeTo(headers);
-      for (const f of fields) headers.push(f);
-      return { status: 200, headers };
-    };
-    const responseHeaders = (): Field[] => {
-      const headers: Field[] = [{ name: "content-type", value: CONTENT_TYPE }];
-      if (ctx.responseCompression.name !== "identity") {
-        headers.push({ name: "grpc-encoding", value: ctx.responseCompression.name });
-      }
-      headers.push(acceptHeader);
-      ctx.responseHeaderMd?.writeTo(headers);
-      return headers;
-    };
+    const wrap = <R>(body: Effect.Effect<void, RpcError, R>) => Effect.exit(wrapped(body));
+    const statusFields = (exit: Exit.Exit<void, RpcError>): Fields =>
+      errorFields(ctx, Exit.isSuccess(exit) ? undefined : errorOf(exit.cause));
     const asRpc = (e: unknown) => RpcError.from(e);
 
     if (method.kind === "unary" || method.kind === "client_streaming") {
@@ -518,105 +665,56 @@ export function makeServer(
           return Effect.fail(RpcError.from(e, Code.INTERNAL));
         }
       };
-      let input: Effect.Effect<unknown, RpcError, Scope.Scope>;
-      if (method.kind === "unary") {
-        const whole = request.bodyIfComplete?.();
-        if (whole !== undefined && interceptors.length === 0 && deadline === undefined) {
-          // The hot path: the body is here, nothing wraps the handler and no deadline applies
-          // (none set, none inherited), so the call is one Effect: the handler's, matched to
-          // the response. Same answers as the general path below.
-          const fiber = Fiber.getCurrent();
-          if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) {
-            return answerWhole(whole);
-          }
-        }
-        // Interceptors run before the request is read (they may reject the call first).
-        input = whole === undefined
-          ? Effect.suspend(single)
-          : interceptors.length === 0
-          ? decodeWhole(whole)
-          : Effect.suspend(() => decodeWhole(whole));
-      } else input = Effect.sync(requests);
-      return Effect.map(
-        wrap(
-          Effect.flatMap(input, (req) =>
-            Effect.flatMap(
-              Effect.mapError(handler(req, ctx) as Effect.Effect<unknown, unknown>, asRpc),
-              respond,
-            )),
-        ),
-        (exit): ServerResponse => {
-          const fields = statusFields(exit);
-          if (Exit.isFailure(exit) || response === undefined) return trailersOnlyResponse(fields);
-          ctx.headersSent = true;
-          return { status: 200, headers: responseHeaders(), body: response, trailers: fields };
-        },
-      );
-    }
-
-    function answerWhole(whole: Uint8Array): Effect.Effect<ServerResponse> {
-      let req: unknown;
-      let call: Effect.Effect<unknown, unknown>;
-      try {
-        const r = decodeSingleMessage(whole, method.input, receive);
-        ctx.noteRequestCompressed(r.compressed);
-        req = r.value;
-      } catch (e) {
-        return Effect.succeed(trailersOnlyResponse(errorFields(RpcError.from(e, Code.INTERNAL))));
-      }
-      try {
-        call = handler(req, ctx) as Effect.Effect<unknown, unknown>;
-      } catch (e) {
-        return Effect.succeed(trailersOnlyResponse(errorFields(internalError(e))));
-      }
-      return Effect.matchCause(call, {
-        onFailure: (cause): ServerResponse => {
-          const failure = cause.reasons.find(Cause.isFailReason);
-          return trailersOnlyResponse(
-            errorFields(
-              failure !== undefined ? RpcError.from(failure.error) : internalError(
-                Cause.squash(cause),
-              ),
-            ),
-          );
-        },
-        onSuccess: (value): ServerResponse => {
-          let body: Uint8Array;
+      const handle = (req: unknown): Effect.Effect<void, RpcError> => {
+        const result = handler(req, ctx) as Effect.Effect<unknown, unknown>;
+        return Exit.isExit(result) && Exit.isSuccess(result)
+          ? respond(result.value)
+          : Effect.flatMap(Effect.mapError(result, asRpc), respond);
+      };
+      // Interceptors run before the request is read (they may reject the call first). A body
+      // in hand is decoded and handled in one step.
+      const call: Effect.Effect<void, RpcError, Scope.Scope> = method.kind === "client_streaming"
+        ? Effect.flatMap(Effect.sync(requests), handle)
+        : whole === undefined
+        ? Effect.flatMap(Effect.suspend(single), handle)
+        : Effect.suspend(() => {
+          let req: unknown;
           try {
-            body = encode(value);
+            const r = decodeSingleMessage(whole, method.input, receive);
+            ctx.noteRequestCompressed(r.compressed);
+            req = r.value;
           } catch (e) {
-            return trailersOnlyResponse(errorFields(RpcError.from(e, Code.INTERNAL)));
+            return Effect.fail(RpcError.from(e, Code.INTERNAL));
           }
+          return handle(req);
+        });
+      return Effect.matchCause(wrapped(call), {
+        onFailure: (cause) => trailersOnlyResponse(ctx, errorFields(ctx, errorOf(cause))),
+        onSuccess: (): ServerResponse => {
+          const fields = errorFields(ctx, undefined);
+          if (response === undefined) return trailersOnlyResponse(ctx, fields);
           ctx.headersSent = true;
-          return {
-            status: 200,
-            headers: responseHeaders(),
-            body,
-            trailers: errorFields(undefined),
-          };
+          return { status: 200, headers: responseHeaders(ctx), body: response, trailers: fields };
         },
       });
     }
 
-    if (method.kind === "server_streaming" && interceptors.length === 0 && deadline === undefined) {
+    if (interceptors.length === 0 && deadline === undefined) {
       // Nothing wraps the handler and no deadline applies (none set, none inherited): the
       // transport's body pump pulls the handler's stream itself, one encoded batch per pull, with
-      // no fiber and no queue in between. Same answers as the general path below.
+      // no fiber and no queue in between (a bidi handler reads its requests as it is pulled).
+      // Same answers as the general path below.
       const fiber = Fiber.getCurrent();
       if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) return streamDirect();
     }
 
-    /** The status of a failed call: its first failure as an RpcError, or INTERNAL for a defect. */
-    function errorOf(cause: Cause.Cause<unknown>): RpcError {
-      const failure = cause.reasons.find(Cause.isFailReason);
-      return failure !== undefined ? RpcError.from(failure.error) : internalError(
-        Cause.squash(cause),
-      );
-    }
-
     function streamDirect(): Effect.Effect<ServerResponse, never, Scope.Scope> {
-      const whole = request.bodyIfComplete?.();
-      const input = whole !== undefined ? decodeWhole(whole) : single();
+      let input: Effect.Effect<unknown, RpcError, Scope.Scope>;
+      if (method.kind === "bidi_streaming") input = Effect.sync(requests);
+      else {
+        const whole = request.bodyIfComplete?.();
+        input = whole !== undefined ? decodeWhole(whole) : single();
+      }
       // Set when the stream failed (or a message could not be encoded) after the headers.
       let failed: RpcError | undefined;
       let ended = false;
@@ -635,7 +733,7 @@ export function makeServer(
         return out;
       };
       const trailersOnlyFor = (error: RpcError | undefined): ServerResponse =>
-        trailersOnlyResponse(errorFields(error));
+        trailersOnlyResponse(ctx, errorFields(ctx, error));
       return Effect.matchCauseEffect(input, {
         onFailure: (cause) => Effect.succeed(trailersOnlyFor(errorOf(cause))),
         onSuccess: (req) => {
@@ -686,9 +784,9 @@ export function makeServer(
                   });
                 return Effect.succeed({
                   status: 200,
-                  headers: responseHeaders(),
+                  headers: responseHeaders(ctx),
                   body: Stream.fromPull(Effect.succeed(body)),
-                  trailers: Effect.sync(() => errorFields(failed)),
+                  trailers: Effect.sync(() => errorFields(ctx, failed)),
                 });
               },
             });
@@ -702,7 +800,7 @@ export function makeServer(
     return Effect.gen(function* () {
       const out = yield* Queue.bounded<Uint8Array, Cause.Done>(hwm);
       const ready = yield* Deferred.make<void>();
-      const trailers = yield* Deferred.make<ReadonlyArray<Field>>();
+      const trailers = yield* Deferred.make<Fields>();
       const send = (value: unknown): Effect.Effect<void, RpcError> =>
         Effect.suspend(() => {
           let bytes: Uint8Array;
@@ -739,11 +837,11 @@ export function makeServer(
 
       if (!ctx.headersSent) {
         // The call ended before its first message: answer Trailers-Only.
-        return trailersOnlyResponse([...(yield* Deferred.await(trailers))]);
+        return trailersOnlyResponse(ctx, yield* Deferred.await(trailers));
       }
       return {
         status: 200,
-        headers: responseHeaders(),
+        headers: responseHeaders(ctx),
         body: Stream.fromQueue(out),
         trailers: Deferred.await(trailers),
       };

@@ -4,12 +4,15 @@ import { Code } from "../../rpc/code.ts";
 import {
   decodeMessages,
   decodeSingleMessage,
+  DEFAULT_OBJECT_OPTIONS,
   encodeMessage,
+  protobufSerializer,
   pullFromStream,
   readSingleMessage,
 } from "../../rpc/codec.ts";
 import { gzip, identity } from "../../rpc/compression.ts";
 import { encodeEnvelope } from "../../rpc/envelope.ts";
+import { parseProto } from "../../rpc/service.ts";
 import { RpcError } from "../../rpc/status.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
 import { Echo, type Msg, msgEnvelope } from "./_support.ts";
@@ -207,6 +210,13 @@ Deno.test("decodeSingleMessage fails exactly as readSingleMessage on the same bo
     new Uint8Array([2, 0, 0, 0, 0]),
     msgEnvelope({ text: "z" }, true),
     new Uint8Array([0, 0x7f, 0xff, 0xff, 0xff]),
+    // An empty message, and one whole message over the limit (read in place otherwise).
+    new Uint8Array([0, 0, 0, 0, 0]),
+    msgEnvelope({ text: "x".repeat(1100) }),
+    // A message of exactly the limit's size is accepted.
+    msgEnvelope({ text: "y".repeat(1021) }),
+    // A whole message followed by a stray byte.
+    concatBytes([msgEnvelope({ text: "a" }), new Uint8Array([0])]),
   ];
   for (const body of bodies) {
     let done = false;
@@ -236,6 +246,97 @@ Deno.test("decodeSingleMessage fails exactly as readSingleMessage on the same bo
     }
   }
 });
+
+Deno.test("decodeSingleMessage reads a whole compressed message as readSingleMessage does", async () => {
+  const plain = ser.serialize({ text: "squeeze me ".repeat(20) });
+  const bodies = [
+    encodeEnvelope(gzip.compress(plain), true),
+    encodeEnvelope(plain, false),
+    // Inflates past the limit: RESOURCE_EXHAUSTED either way.
+    encodeEnvelope(gzip.compress(ser.serialize({ text: "z".repeat(5000) })), true),
+  ];
+  for (const body of bodies) {
+    const options = { compression: gzip, maxReceiveBytes: 1024 };
+    let done = false;
+    const pull = Effect.sync(() => {
+      if (done) return undefined;
+      done = true;
+      return [body];
+    });
+    const slow = await Effect.runPromise(Effect.exit(readSingleMessage(pull, ser, options)));
+    let fast: { ok: Msg; compressed: boolean } | { err: RpcError };
+    try {
+      const r = decodeSingleMessage(body, ser, options);
+      fast = { ok: r.value, compressed: r.compressed };
+    } catch (e) {
+      assert.ok(e instanceof RpcError);
+      fast = { err: e };
+    }
+    if (slow._tag === "Success") {
+      assert.deepEqual(fast, { ok: slow.value.value, compressed: slow.value.compressed });
+    } else {
+      assert.ok("err" in fast);
+      const error = slow.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
+      assert.equal(fast.err.code, error.error.code);
+      assert.equal(fast.err.message, error.error.message);
+    }
+  }
+});
+
+Deno.test("protobufSerializer decodes to the objects protobufjs's toObject makes", () => {
+  const root = parseProto(
+    `syntax = "proto3"; package google.protobuf;
+    message Any { string type_url = 1; bytes value = 2; }`,
+    `syntax = "proto3"; package t;
+    enum Kind { A = 0; B = 1; }
+    message Inner { bytes data = 1; repeated Inner children = 2; }
+    message Outer {
+      string s = 1; int64 big = 2; bytes raw = 3; Kind kind = 4; Inner inner = 5;
+      repeated Inner list = 6; map<string, Inner> byName = 7;
+      oneof choice { string label = 8; bytes blob = 9; }
+      optional int32 maybe = 10; google.protobuf.Any any = 11; repeated bytes chunks = 12;
+    }`,
+  );
+  const type = root.lookupType("t.Outer");
+  const serializer = protobufSerializer<Record<string, unknown>>(type);
+  const values: Record<string, unknown>[] = [
+    {},
+    { s: "x", big: "-5", raw: new Uint8Array([1, 2]), kind: 1, maybe: 0 },
+    {
+      inner: { data: new Uint8Array([7]), children: [{}, { data: new Uint8Array(0) }] },
+      list: [{ children: [{}] }],
+      byName: { a: {}, b: { data: new Uint8Array([9]) } },
+      label: "l",
+      chunks: [new Uint8Array(0), new Uint8Array([3])],
+    },
+    {
+      blob: new Uint8Array([4]),
+      any: { type_url: "type.example/t.Inner", value: new Uint8Array([10, 1, 5]) },
+    },
+  ];
+  for (const value of values) {
+    const bytes = serializer.serialize(value);
+    const expected = type.toObject(type.decode(bytes), DEFAULT_OBJECT_OPTIONS);
+    const actual = serializer.deserialize(bytes);
+    // Bytes compare by content: protobufjs's defaults are Buffers, ours plain Uint8Arrays.
+    assert.deepEqual(normalize(actual), normalize(expected));
+  }
+  // An absent bytes field is an empty Uint8Array that cannot be changed.
+  const empty = serializer.deserialize(new Uint8Array(0));
+  assert.ok(empty.raw instanceof Uint8Array);
+  assert.equal((empty.raw as Uint8Array).length, 0);
+  assert.ok(Object.isFrozen(empty.raw));
+});
+
+/** Replaces every byte array by a plain number array, recursively. */
+function normalize(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { bytes: Array.from(value) };
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  }
+  return value;
+}
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -3,7 +3,14 @@ import { Deferred, Effect, Fiber, Stream } from "effect";
 import { Code } from "../../rpc/code.ts";
 import { CompressionRegistry, gzip } from "../../rpc/compression.ts";
 import { CurrentDeadline } from "../../rpc/deadline.ts";
-import type { Field, ServerHandler } from "../../rpc/exchange.ts";
+import { encodeEnvelope } from "../../rpc/envelope.ts";
+import {
+  type Field,
+  type ServedNow,
+  serveNowOf,
+  type ServerHandler,
+  withBodyPull,
+} from "../../rpc/exchange.ts";
 import { connectRpc, serveRpc } from "../../rpc/h2_transport.ts";
 import { makeClient } from "../../rpc/client.ts";
 import {
@@ -153,6 +160,92 @@ for (const c of CASES) {
     assert.deepEqual(fastRest, slowRest);
   });
 }
+
+for (const c of CASES) {
+  Deno.test(`makeServer answers a whole unary body with a deadline like a streamed one: ${c.name}`, async () => {
+    const handler = server();
+    const headers = [...(c.headers ?? grpcHeaders()), { name: "grpc-timeout", value: "10S" }];
+    const slow = await exchange(handler, c.body, false, headers);
+    const fast = await exchange(handler, c.body, true, headers);
+    assert.equal(fast.offered, 1);
+    const { offered: _a, ...fastRest } = fast;
+    const { offered: _b, ...slowRest } = slow;
+    assert.deepEqual(fastRest, slowRest);
+  });
+
+  Deno.test(`makeServer answers a whole unary body with an interceptor like a streamed one: ${c.name}`, async () => {
+    let seen = 0;
+    const handler = server({
+      interceptors: [(_ctx, next) => Effect.andThen(Effect.sync(() => seen++), next)],
+    });
+    const slow = await exchange(handler, c.body, false, c.headers);
+    const fast = await exchange(handler, c.body, true, c.headers);
+    assert.equal(fast.offered, 1);
+    assert.equal(seen, 2);
+    const { offered: _a, ...fastRest } = fast;
+    const { offered: _b, ...slowRest } = slow;
+    assert.deepEqual(fastRest, slowRest);
+  });
+}
+
+Deno.test("makeServer serveNow answers a synchronous unary call without an Effect", async () => {
+  const handler = server();
+  const serveNow = serveNowOf(handler);
+  assert.ok(serveNow !== undefined);
+  const request = (text: string, headers: Field[] = grpcHeaders()) => ({
+    method: "POST",
+    path: SAY,
+    authority: "test",
+    headers,
+    body: Stream.die("the body stream was read"),
+    signal: new AbortController().signal,
+    bodyIfComplete: () => msgEnvelope({ text }),
+  });
+  const run = (served: ServedNow) =>
+    Effect.runPromise(Effect.scoped(Effect.isEffect(served) ? served : Effect.succeed(served)));
+  // Calls that end synchronously (with or without a deadline) give the response itself; the
+  // same as running the lazy handler.
+  for (
+    const [text, headers] of [
+      ["hi", grpcHeaders()],
+      ["fail", grpcHeaders()],
+      ["die", grpcHeaders()],
+      ["hi", grpcHeaders([{ name: "grpc-timeout", value: "1S" }])],
+    ] as const
+  ) {
+    const served: ServedNow = await Effect.runPromise(
+      Effect.sync((): ServedNow => serveNow(request(text, headers))),
+    );
+    assert.ok(!Effect.isEffect(served), `${text} answered synchronously`);
+    assert.deepEqual(await run(served), await run(handler(request(text, headers))));
+  }
+  // A handler that suspends leaves an Effect to run.
+  const pending: ServedNow = await Effect.runPromise(
+    Effect.sync((): ServedNow => serveNow(request("suspend"))),
+  );
+  assert.ok(Effect.isEffect(pending));
+  const res = await run(pending);
+  assert.equal(
+    Echo.methods.Say.output.deserialize((res.body as Uint8Array).subarray(5)).text,
+    "after a sleep",
+  );
+});
+
+Deno.test("makeServer gives a whole-body handler the call's deadline", async () => {
+  const handler = server();
+  for (const whole of [false, true]) {
+    const before = Date.now();
+    const r = await exchange(
+      handler,
+      [msgEnvelope({ text: "deadline" })],
+      whole,
+      grpcHeaders([{ name: "grpc-timeout", value: "10S" }]),
+    );
+    const text = Echo.methods.Say.output.deserialize(r.body.subarray(5)).text ?? "";
+    const deadline = Number(text.replace("deadline ", ""));
+    assert.ok(deadline >= before + 10_000 && deadline <= Date.now() + 10_000, text);
+  }
+});
 
 Deno.test("makeServer whole-body answers carry the expected statuses", async () => {
   const handler = server();
@@ -431,4 +524,132 @@ Deno.test("serveRpc stops a server stream's handler when the client cancels", as
     yield* Deferred.await(finalized).pipe(Effect.timeout(3_000));
   })));
   assert.ok(Deferred.isDoneUnsafe(finalized));
+});
+
+/** Chat: each request answered by Count's stream for it. */
+const chat = (requests: Stream.Stream<Msg, RpcError>, ctx: ServerCallContext) =>
+  requests.pipe(Stream.flatMap((m) => count(m, ctx)));
+
+/** Sum: the request texts, each prefixed by whether it arrived compressed ("z") or not ("p"). */
+const sum = (requests: Stream.Stream<Msg, RpcError>, ctx: ServerCallContext) =>
+  requests.pipe(
+    Stream.runFold(() => "", (acc, m) => `${acc}${ctx.requestCompressed ? "z" : "p"}${m.text}`),
+    Effect.map((text) => ({ text })),
+  );
+
+function requestStreamServer(slow: boolean): ServerHandler {
+  return makeServer([implement(Echo, { Chat: chat, Sum: sum })], {
+    compressions: new CompressionRegistry([gzip]),
+    maxSendMessageBytes: 1000,
+    interceptors: slow ? [(_ctx, next) => next] : [],
+  });
+}
+
+/**
+ * Runs a client-streaming or bidi exchange whose request body is `chunks`: `pull` registers a
+ * body pull (as the h2 transport does), else the body is a plain Stream.
+ */
+function requestStreamExchange(
+  handler: ServerHandler,
+  path: string,
+  chunks: Uint8Array[],
+  pull: boolean,
+  headers: Field[] = grpcHeaders([{ name: "grpc-encoding", value: "gzip" }]),
+): Promise<RawResponse> {
+  let next = 0;
+  const body = Stream.fromIterable(chunks);
+  return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* handler({
+      method: "POST",
+      path,
+      authority: "test",
+      headers,
+      body: pull
+        ? withBodyPull(
+          Stream.suspend(() => body),
+          Effect.sync(() => next < chunks.length ? [chunks[next++]] : undefined),
+        )
+        : body,
+      signal: new AbortController().signal,
+    });
+    const out = res.body === undefined
+      ? []
+      : res.body instanceof Uint8Array
+      ? [res.body]
+      : Array.from(yield* Stream.runCollect(res.body));
+    const trailers = res.trailers === undefined
+      ? []
+      : Array.isArray(res.trailers)
+      ? res.trailers as Field[]
+      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: concat(out),
+      trailers,
+      headersOnly: res.body === undefined && res.trailers === undefined,
+    };
+  })));
+}
+
+/** A gzip-compressed request envelope. */
+function gzipEnvelope(msg: Msg): Uint8Array {
+  return encodeEnvelope(gzip.compress(Echo.methods.Say.input.serialize(msg)), true);
+}
+
+const REQUEST_STREAM_CASES: Array<{ name: string; chunks: Uint8Array[] }> = [
+  { name: "two requests", chunks: [msgEnvelope({ text: "a", n: 2 }), msgEnvelope({ n: 1 })] },
+  { name: "no request", chunks: [] },
+  {
+    name: "two requests in one chunk",
+    chunks: [concat([msgEnvelope({ text: "a", n: 1 }), msgEnvelope({ text: "b", n: 2 })])],
+  },
+  {
+    name: "a request split in two",
+    chunks: [msgEnvelope({ text: "cut" }).subarray(0, 4), msgEnvelope({ text: "cut" }).subarray(4)],
+  },
+  {
+    name: "compressed, then plain",
+    chunks: [gzipEnvelope({ text: "c", n: 1 }), msgEnvelope({ text: "d" })],
+  },
+  {
+    name: "failure after a request",
+    chunks: [msgEnvelope({ n: 1 }), msgEnvelope({ text: "fail-after", n: 1 })],
+  },
+  { name: "defect", chunks: [msgEnvelope({ text: "die-after", n: 1 })] },
+  {
+    name: "truncated request",
+    chunks: [msgEnvelope({ text: "x", n: 1 }), msgEnvelope({ text: "cut" }).subarray(0, 7)],
+  },
+  { name: "undecodable request", chunks: [new Uint8Array([0, 0, 0, 0, 2, 0xff, 0xff])] },
+];
+
+for (const c of REQUEST_STREAM_CASES) {
+  for (
+    const [kind, path] of [["bidi", "/test.echo.Echo/Chat"], [
+      "client-streaming",
+      "/test.echo.Echo/Sum",
+    ]]
+  ) {
+    Deno.test(`makeServer answers a ${kind} call read through a body pull like the general path: ${c.name}`, async () => {
+      const slow = await requestStreamExchange(requestStreamServer(true), path, c.chunks, false);
+      const fast = await requestStreamExchange(requestStreamServer(false), path, c.chunks, true);
+      assert.deepEqual(fast, slow);
+    });
+  }
+}
+
+Deno.test("makeServer notes each streamed request's own compression flag", async () => {
+  // A compressed and a plain message in one chunk: each is seen with its own flag.
+  const res = await requestStreamExchange(
+    requestStreamServer(false),
+    "/test.echo.Echo/Sum",
+    [concat([
+      gzipEnvelope({ text: "a" }),
+      msgEnvelope({ text: "b" }),
+      gzipEnvelope({ text: "c" }),
+    ])],
+    true,
+  );
+  assert.equal(Echo.methods.Say.output.deserialize(res.body.subarray(5)).text, "zapbzc");
 });

@@ -48,10 +48,19 @@ function trailing(call) {
   return md;
 }
 
+// Zero bodies shared per size, as h2kit's test service does (rpc/testing/test_service.ts), so
+// the benchmarks that serve both compare the same work.
+const zeroBodies = new Map();
+
 function payload(size) {
   const n = size ?? 0;
   if (n < 0 || n > MAX_PAYLOAD) throw { code: grpc.status.INVALID_ARGUMENT, details: "bad size" };
-  return { type: 0, body: Buffer.alloc(n) };
+  let body = zeroBodies.get(n);
+  if (body === undefined) {
+    body = Buffer.alloc(n);
+    if (n <= 65536 && zeroBodies.size < 64) zeroBodies.set(n, body);
+  }
+  return { type: 0, body };
 }
 
 function statusError(status, metadata) {
