@@ -245,6 +245,7 @@ export class H2Connection {
   #openRemote = 0;
   #goawaySent = -1;
   #goawayReceived = -1;
+  #goawayReceivedCode: number = ErrorCode.NO_ERROR;
 
   readonly #resetBucket: TokenBucket;
   readonly #localResetBucket: TokenBucket;
@@ -344,6 +345,15 @@ export class H2Connection {
   /** The last-stream-id of the peer's GOAWAY, or -1 when none arrived. */
   get remoteGoAwayLastStreamId(): number {
     return this.#goawayReceived;
+  }
+
+  /**
+   * The error code of the peer's latest GOAWAY (NO_ERROR when none arrived). Known before the
+   * `StreamReset` events of the streams that GOAWAY refused, which come ahead of its
+   * `ConnectionTerminated`.
+   */
+  get remoteGoAwayErrorCode(): number {
+    return this.#goawayReceivedCode;
   }
 
   /**
@@ -1596,6 +1606,7 @@ export class H2Connection {
       ? f.lastStreamId
       : Math.min(this.#goawayReceived, f.lastStreamId);
     this.#goawayReceived = last;
+    this.#goawayReceivedCode = f.errorCode;
     // Our streams above last-stream-id were never processed: safe to retry elsewhere (§6.8).
     for (const s of [...this.#streams.values()]) {
       if (s.local && s.id > last) {

@@ -101,6 +101,8 @@ export interface SessionHooks {
   onSettings?(): void;
   /** The peer sent GOAWAY. */
   onGoAway?(event: ConnectionTerminated): void;
+  /** No stream has been open for `idleTimeoutMs` (see {@link SessionOptions}). */
+  onIdle?(): void;
   /** The session is closed; `error` is undefined for an orderly close. */
   onClose?(error: NetError | undefined): void;
 }
@@ -111,6 +113,11 @@ export interface SessionOptions {
   readonly connection: H2ConnectionOptions;
   /** Callbacks. */
   readonly hooks: SessionHooks;
+  /**
+   * Calls `hooks.onIdle` once no stream has been open for this long (ms); 0 or absent: never.
+   * The owner decides what idle means to it (the server sends GOAWAY and closes).
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /**
@@ -146,6 +153,12 @@ export class H2Session {
   /** Requests opened in the read batch being dispatched, started once it is all dispatched. */
   #opened: SessionStream[] = [];
   #openedHeaders: HeaderField[][] = [];
+  /** The peer's GOAWAY, once it sent one. */
+  #peerGoAway: ConnectionTerminated | undefined;
+  readonly #idleTimeoutMs: number;
+  /** When the last stream closed (ms since the epoch); meaningful while no stream is open. */
+  #idleSince = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #defer = (wake: () => void): void => {
     if (this.#receiving) this.#deferred.push(wake);
     else wake();
@@ -166,6 +179,7 @@ export class H2Session {
   constructor(raw: ByteConn, options: SessionOptions) {
     this.conn = new H2Connection(options.connection);
     this.#hooks = options.hooks;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.socket = new H2Socket(raw, {
       onData: (chunk) => this.#onData(chunk),
       // Lent bytes: the socket writes one batch completely before it pulls the next.
@@ -189,6 +203,10 @@ export class H2Session {
     if (upgrade === undefined) this.conn.initiateConnection();
     else this.conn.initiateUpgradeConnection(upgrade.settings);
     this.socket.start();
+    if (this.#idleTimeoutMs > 0) {
+      this.#idleSince = Date.now();
+      this.#armIdleTimer(this.#idleTimeoutMs);
+    }
     if (upgrade !== undefined) {
       const s = new SessionStream(1);
       s.inbound = this.newInbound(s, false);
@@ -281,10 +299,11 @@ export class H2Session {
         const goAwayLast = this.conn.remoteGoAwayLastStreamId;
         const error: NetError = ev.remoteReset && goAwayLast >= 0 && ev.streamId > goAwayLast
           ? new GoAwayError({
-            reason:
-              `Stream ${ev.streamId} was not processed: the peer sent GOAWAY with last stream ${goAwayLast}`,
+            reason: `Stream ${ev.streamId} was not processed: the peer sent ${
+              describeGoAway(this.conn.remoteGoAwayErrorCode, undefined, goAwayLast)
+            }`,
             initiator: "remote",
-            code: ErrorCode.NO_ERROR,
+            code: this.conn.remoteGoAwayErrorCode,
             lastStreamId: goAwayLast,
             retryable: true,
           })
@@ -352,6 +371,7 @@ export class H2Session {
   #onTerminated(ev: ConnectionTerminated): void {
     if (ev.remote) {
       this.goingAway = true;
+      this.#peerGoAway = ev;
       this.#hooks.onGoAway?.(ev);
       if (ev.errorCode !== ErrorCode.NO_ERROR) {
         // An error GOAWAY: the peer will close; streams it did process may still finish, but
@@ -398,6 +418,7 @@ export class H2Session {
     }
     this.#hooks.onStreamClosed?.(s);
     if (this.streams.size === 0) {
+      if (this.#idleTimeoutMs > 0) this.#idleSince = Date.now();
       const ws = this.#emptyWaiters;
       this.#emptyWaiters = [];
       for (const w of ws) w();
@@ -710,9 +731,46 @@ export class H2Session {
     this.closeAfterFlush();
   }
 
+  // ------------------------------------------------------------------ idle timeout
+
+  #armIdleTimer(ms: number): void {
+    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
+  }
+
+  // One timer per idle period rather than one per stream: opening and closing streams only
+  // records a timestamp, and the timer re-arms itself for whatever remains.
+  readonly #onIdleTimer = (): void => {
+    this.#idleTimer = undefined;
+    if (this.closed) return;
+    if (this.streams.size > 0) return this.#armIdleTimer(this.#idleTimeoutMs);
+    const left = this.#idleSince + this.#idleTimeoutMs - Date.now();
+    if (left > 0) return this.#armIdleTimer(left);
+    this.#hooks.onIdle?.();
+  };
+
+  /**
+   * Why the connection ended when the peer's GOAWAY carried an error code: streams still live
+   * when it closes were cut off by that GOAWAY (not retryable: the peer may have processed them).
+   */
+  #peerGoAwayError(): GoAwayError | undefined {
+    const ev = this.#peerGoAway;
+    if (ev === undefined || ev.errorCode === ErrorCode.NO_ERROR) return undefined;
+    return new GoAwayError({
+      reason: `The peer ended the connection with ${
+        describeGoAway(ev.errorCode, ev.additionalData, ev.lastStreamId)
+      }`,
+      initiator: "remote",
+      code: ev.errorCode,
+      lastStreamId: ev.lastStreamId,
+      retryable: false,
+    });
+  }
+
   #onSocketClose(error: unknown): void {
     this.closed = true;
-    const netError = this.closeError ??
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const netError = this.closeError ?? this.#peerGoAwayError() ??
       (error === undefined
         ? new ConnectionLostError({ reason: "The peer closed the connection", initiator: "remote" })
         : isNetError(error)
@@ -734,6 +792,18 @@ export class H2Session {
     for (const w of empties) w();
     this.#hooks.onClose?.(error === undefined && this.streams.size === 0 ? undefined : netError);
   }
+}
+
+/** "GOAWAY(CODE, last stream N): debug text" for error messages; debug data is cut at 200 bytes. */
+function describeGoAway(
+  code: number,
+  debugData: Uint8Array | undefined,
+  lastStreamId: number,
+): string {
+  const debug = debugData !== undefined && debugData.length > 0
+    ? `: ${new TextDecoder().decode(debugData.subarray(0, 200))}`
+    : "";
+  return `GOAWAY(${errorCodeName(code)}, last stream ${lastStreamId})${debug}`;
 }
 
 /** Whether `e` is one of the net layer's tagged errors. */

@@ -44,8 +44,11 @@ export class StreamResetError extends Data.TaggedError("StreamReset")<{
 }> {}
 
 /**
- * The connection is going away (GOAWAY, RFC 9113 §6.8). A request above `lastStreamId` was not
- * processed (`retryable`: send it again on a new connection).
+ * The peer sent GOAWAY (RFC 9113 §6.8). A request above `lastStreamId` was not processed
+ * (`retryable`: send it again on a new connection). A request at or below it that was still
+ * open when a GOAWAY with an error code (`code`, e.g. PROTOCOL_ERROR when the peer says we broke
+ * the protocol, ENHANCE_YOUR_CALM) ended the connection fails with `retryable: false`: the peer
+ * may have processed it.
  */
 export class GoAwayError extends Data.TaggedError("GoAway")<{
   /** What happened. */
@@ -64,7 +67,11 @@ export class GoAwayError extends Data.TaggedError("GoAway")<{
 export class ProtocolViolationError extends Data.TaggedError("ProtocolError")<{
   /** What happened. */
   readonly reason: string;
-  /** `"remote"` when the peer broke the protocol, `"local"` when the peer says we did. */
+  /**
+   * `"remote"` when the peer broke the protocol (we answered with GOAWAY or RST_STREAM);
+   * `"user"` when the application asked for something HTTP/2 forbids. A peer that says we broke
+   * the protocol sends GOAWAY: that is a {@link GoAwayError}.
+   */
   readonly initiator: Initiator;
   /** The HTTP/2 error code sent or received. */
   readonly code: number;

@@ -106,6 +106,9 @@ export interface PushOptions {
   readonly response: ServerResponse;
 }
 
+/** Default {@link ServeOptions.idleTimeoutMs}. */
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
 /** A request handler: any failure or defect becomes a 500 (or a reset once headers went out). */
 export type Handler<E = never> = (request: ServerRequest) => Effect.Effect<ServerResponse, E>;
 
@@ -126,6 +129,13 @@ export interface ServeOptions<E = never> {
   readonly drainTimeoutMs?: number;
   /** How long a TLS client may take to complete its handshake; default 10,000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Close a connection that has had no open stream for this long: GOAWAY(NO_ERROR) with the
+   * last stream it processed, then close once the GOAWAY is out (a request crossing it is
+   * refused as retryable). Default 300,000 ms (5 minutes, as h2o and nginx's HTTP/2 idle timeouts
+   * are of that order); 0 disables it. A client's keepalive PINGs do not count as activity.
+   */
+  readonly idleTimeoutMs?: number;
   /** HTTP/2 settings and limits (role is fixed to server). */
   readonly connection?: Omit<H2ConnectionOptions, "role">;
   /** Where refused handshakes and handler failures are reported; default `Effect.logWarning`. */
@@ -292,8 +302,10 @@ class ServerImpl<E> {
     }
     const session: H2Session = new H2Session(conn, {
       connection: this.#connectionOptions,
+      idleTimeoutMs: this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       hooks: {
         onRequest: (s, headers) => this.#onRequest(session, s, headers),
+        onIdle: () => void this.#closeIdle(session),
         onClose: (error) => {
           this.#sessions.delete(session);
           // A connection error we detected (GOAWAY sent): worth an operator's attention,
@@ -466,6 +478,26 @@ class ServerImpl<E> {
     } catch {
       session.reset(s, ErrorCode.INTERNAL_ERROR, "local");
     }
+  }
+
+  /**
+   * Ends a connection that went idle: the two-phase GOAWAY of a graceful shutdown (so a request
+   * already on the wire is still served), bounded by the drain timeout in case the client never
+   * answers its PING.
+   */
+  async #closeIdle(session: H2Session): Promise<void> {
+    const drainMs = this.#options.drainTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, drainMs));
+    try {
+      await Promise.race([
+        session.shutdownGracefully().then(() => session.whenEmpty()),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    session.terminate(ErrorCode.NO_ERROR);
   }
 
   /** Graceful shutdown; see {@link serve}. */

@@ -96,8 +96,10 @@ export function exchangeErrorFromNet(error: NetError): ExchangeError {
         cause: error,
       });
     case "GoAway":
+      // The connection went away under the call, retryable or not: UNAVAILABLE, as gRPC
+      // implementations report a closing transport (the GOAWAY code stays in `errorCode`).
       return new ExchangeError({
-        reason: error.retryable ? "Unavailable" : "Reset",
+        reason: "Unavailable",
         message: error.reason,
         initiator,
         errorCode: error.code,
