@@ -31,9 +31,10 @@ const COMPACT_AFTER = 64;
  *
  * `push()` queues chunks without copying; `next()` returns the next complete
  * frame or `undefined` when more bytes are needed. A frame that lies inside
- * one chunk gets payload views into that chunk (zero-copy), so do not reuse a
- * pushed buffer for new data; only a frame that spans chunks is copied, and
- * only its own bytes.
+ * one chunk, or in chunks that are adjacent views of one buffer, gets payload
+ * views into that buffer (zero-copy), so do not reuse a pushed buffer for new
+ * data; only a frame that spans separate buffers is copied, and only its own
+ * bytes.
  *
  * The length from the 9-byte header is checked against {@link maxFrameSize}
  * before any of the payload is buffered. An oversized frame is always a
@@ -176,17 +177,45 @@ export class FrameReader {
       MAX_STREAM_ID) >>> 0;
   }
 
-  /** Removes `n` buffered bytes (n <= buffered), as a view when they lie in one chunk. */
+  /**
+   * Removes `n` buffered bytes (n <= buffered), as a view when they lie in one chunk or in
+   * chunks that follow each other in one buffer (a socket that fills its read buffer front to
+   * back hands over a frame split between two reads that way), else as a copy.
+   */
   #take(n: number): Uint8Array {
-    const c = this.#chunks[this.#head]!;
+    const chunks = this.#chunks;
+    const c = chunks[this.#head]!;
     const start = this.#offset;
     if (c.length - start >= n) {
       this.#advance(n);
       return c.subarray(start, start + n);
     }
+    const buffer = c.buffer;
+    let have = c.length - start;
+    let end = c.byteOffset + c.length;
+    for (let k = this.#head + 1; have < n; k++) {
+      const d = chunks[k]!;
+      if (d.buffer !== buffer || d.byteOffset !== end) break;
+      have += d.length;
+      end += d.length;
+    }
+    if (have >= n) {
+      const out = new Uint8Array(buffer, c.byteOffset + start, n);
+      this.#skip(n);
+      return out;
+    }
     const out = new Uint8Array(n);
     this.#copyInto(out, n);
     return out;
+  }
+
+  /** Consumes the next `n` buffered bytes. */
+  #skip(n: number): void {
+    while (n > 0) {
+      const k = Math.min(n, this.#chunks[this.#head]!.length - this.#offset);
+      this.#advance(k);
+      n -= k;
+    }
   }
 
   /** Copies the next `n` buffered bytes into `dst` and consumes them. */
