@@ -33,6 +33,13 @@ export interface HpackDecoderOptions {
 
 const DEFAULT_TABLE_SIZE = 4096;
 
+/** How many recently decoded literal values a decoder remembers (a power of two). */
+const RECENT_SLOTS = 16;
+/** Longest literal value, in encoded octets, a decoder remembers. */
+const RECENT_MAX_OCTETS = 128;
+/** The recent-literal lengths of a decoder that has remembered none yet: all slots empty. */
+const EMPTY_SLOTS = new Int16Array(RECENT_SLOTS);
+
 /**
  * Decodes the field blocks of one direction of one connection (RFC 7541).
  *
@@ -71,6 +78,14 @@ export class HpackDecoder {
   #pos = 0;
   #int: IntegerResult = [0];
   #scratch = new Uint8Array(512);
+  // Recently decoded values of literals without indexing (not never-indexed ones), by their
+  // name's static table index: the encoded octets (a slot of RECENT_MAX_OCTETS each, made on first use), their
+  // length (negated when Huffman-coded; 0 = empty slot) and the string. Peers send some values
+  // on every request without indexing them (nghttp2 never indexes `:path` or `content-length`),
+  // and comparing octets costs less than decoding them again.
+  #recentOctets: Uint8Array | undefined;
+  #recentLengths = EMPTY_SLOTS;
+  #recentStrings: string[] = [];
 
   /** @param options Header-list limit and our table-size setting. */
   constructor(options: HpackDecoderOptions = {}) {
@@ -159,14 +174,16 @@ export class HpackDecoder {
         field = this.#lookup(index);
       } else if (b >= 0x40) {
         // Literal with incremental indexing (§6.2.1).
-        i = this.#literal(block, i, end, 6);
+        i = this.#literal(block, i, end, 6, false);
         field = this.#field;
         table.add(field);
       } else if (b >= 0x20) {
         this.#fail("Dynamic table size update after the first field of the block");
       } else {
         // Literal without indexing (0000) or never indexed (0001) (§6.2.2, §6.2.3).
-        i = this.#literal(block, i, end, 4);
+        // Values sent without indexing may come again on the next request: remembered. Never-indexed
+        // ones (credentials, by their sender's choice) are not kept.
+        i = this.#literal(block, i, end, 4, b < 0x10);
         field = b >= 0x10
           ? { name: this.#field.name, value: this.#field.value, sensitive: true }
           : this.#field;
@@ -182,26 +199,41 @@ export class HpackDecoder {
   /** Set by #literal: the field just read. */
   #field: HeaderField = STATIC_TABLE[0];
 
-  /** Reads a literal representation with an N-bit name index prefix; sets #field. */
-  #literal(block: Uint8Array, i: number, end: number, prefix: number): number {
+  /**
+   * Reads a literal representation with an N-bit name index prefix; sets #field. `remember`:
+   * look the value up among, and add it to, the recently decoded values.
+   */
+  #literal(block: Uint8Array, i: number, end: number, prefix: number, remember: boolean): number {
     const int = this.#int;
     i = decodeInteger(block, i, end, prefix, int);
     if (i < 0) this.#integerFail(i);
     const nameIndex = int[0];
     let name: string;
     if (nameIndex === 0) {
-      name = this.#string(block, i, end);
+      name = this.#string(block, i, end, -1);
       i = this.#pos;
     } else {
       name = this.#lookup(nameIndex).name;
     }
-    const value = this.#string(block, i, end);
+    // A value is remembered under its name's static table index: two headers sent this way on
+    // every request (`:path`, `content-length`) then never evict each other.
+    const value = this.#string(
+      block,
+      i,
+      end,
+      remember && nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH
+        ? nameIndex & (RECENT_SLOTS - 1)
+        : -1,
+    );
     this.#field = { name, value };
     return this.#pos;
   }
 
-  /** Reads a string literal (§5.2) starting at `i`; leaves the end offset in #pos. */
-  #string(block: Uint8Array, i: number, end: number): string {
+  /**
+   * Reads a string literal (§5.2) starting at `i`; leaves the end offset in #pos. `slot`: where
+   * among the recently decoded values to look for it and keep it, or -1 for nowhere.
+   */
+  #string(block: Uint8Array, i: number, end: number, slot: number): string {
     if (i >= end) this.#fail("Truncated field block: a string literal is missing");
     const huffman = block[i] >= 0x80;
     const int = this.#int;
@@ -213,7 +245,33 @@ export class HpackDecoder {
     }
     const stop = i + length;
     this.#pos = stop;
+    if (slot < 0 || length === 0 || length > RECENT_MAX_OCTETS) {
+      return this.#decodeString(block, i, stop, huffman);
+    }
+    const key = huffman ? -length : length;
+    let octets = this.#recentOctets;
+    if (octets === undefined) {
+      octets = this.#recentOctets = new Uint8Array(RECENT_SLOTS * RECENT_MAX_OCTETS);
+      this.#recentLengths = new Int16Array(RECENT_SLOTS);
+      this.#recentStrings = new Array<string>(RECENT_SLOTS).fill("");
+    }
+    const base = slot * RECENT_MAX_OCTETS;
+    if (this.#recentLengths[slot] === key) {
+      let k = 0;
+      while (k < length && octets[base + k] === block[i + k]) k++;
+      if (k === length) return this.#recentStrings[slot];
+    }
+    const out = this.#decodeString(block, i, stop, huffman);
+    for (let k = 0; k < length; k++) octets[base + k] = block[i + k];
+    this.#recentLengths[slot] = key;
+    this.#recentStrings[slot] = out;
+    return out;
+  }
+
+  /** Decodes the string literal octets `block[i..stop)`. */
+  #decodeString(block: Uint8Array, i: number, stop: number, huffman: boolean): string {
     if (!huffman) return bytesToString(block, i, stop);
+    const length = stop - i;
     if (this.#scratch.length < 2 * length) this.#scratch = new Uint8Array(4 * length);
     const n = huffmanDecode(block, i, stop, this.#scratch, 0);
     if (n < 0) {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { CompressionError, ErrorCode } from "../../../core/mod.ts";
 import { HeaderListTooLargeError, HpackDecoder, HpackEncoder } from "../../../core/hpack/mod.ts";
+import { huffmanEncode, huffmanEncodedLength } from "../../../core/hpack/huffman.ts";
+import { SeededRng } from "../../_support/seeded_rng.ts";
 import { fromHex } from "./_helpers.ts";
 
 function rejects(block: Uint8Array | string, message: RegExp, decoder = new HpackDecoder()): void {
@@ -199,4 +201,53 @@ Deno.test("HpackDecoder rejects an HPACK bomb without materializing it", () => {
     name: "x",
     value: "v".repeat(4000),
   }]);
+});
+
+Deno.test("HpackDecoder decodes repeated non-indexed literals right, however they collide", () => {
+  const rng = new SeededRng(7);
+  // Literals without indexing (name index 4, :path, and name index 15, accept-charset) and never
+  // indexed ones: a small alphabet and few lengths, so a name's next value often has the length
+  // or the octets of the one the decoder remembers for it; plain and Huffman forms of the same
+  // octets must not be confused.
+  const literal = (head: number[], value: string, huffman: boolean): number[] => {
+    if (!huffman) return [...head, value.length, ...new TextEncoder().encode(value)];
+    const out = new Uint8Array(huffmanEncodedLength(value));
+    huffmanEncode(value, out, 0);
+    return [...head, 0x80 | out.length, ...out];
+  };
+  const decoder = new HpackDecoder();
+  const values = Array.from({ length: 40 }, () => {
+    const n = rng.int(1, 6) + (rng.chance(0.1) ? 120 : 0);
+    return Array.from({ length: n }, () => "ab/0"[rng.int(0, 3)]).join("");
+  });
+  // And values that differ only in their last characters, as paths of one service do.
+  for (const method of ["Get", "Put", "Gem", "Pet"]) values.push(`/pkg.Service/${method}`);
+  for (let i = 0; i < 4000; i++) {
+    const a = values[rng.int(0, values.length - 1)];
+    const b = values[rng.int(0, values.length - 1)];
+    const fields = decoder.decode(
+      new Uint8Array([
+        ...literal([0x04], a, rng.chance(0.5)),
+        ...literal([0x0f, 0x00], b, rng.chance(0.5)),
+        ...literal([0x1f, 0x00], a, rng.chance(0.5)),
+      ]),
+    );
+    assert.deepEqual(fields, [
+      { name: ":path", value: a },
+      { name: "accept-charset", value: b },
+      { name: "accept-charset", value: a, sensitive: true },
+    ]);
+  }
+  // The same octets, Huffman-coded then plain: two different values.
+  const coded = new Uint8Array(huffmanEncodedLength("/aaaa"));
+  huffmanEncode("/aaaa", coded, 0);
+  const asText = String.fromCharCode(...coded);
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(decoder.decode(new Uint8Array([0x04, 0x80 | coded.length, ...coded])), [
+      { name: ":path", value: "/aaaa" },
+    ]);
+    assert.deepEqual(decoder.decode(new Uint8Array([0x04, coded.length, ...coded])), [
+      { name: ":path", value: asText },
+    ]);
+  }
 });
