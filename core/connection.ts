@@ -47,7 +47,12 @@ import {
   UnknownFrameReceived,
   WindowUpdated,
 } from "./events.ts";
-import { checkFieldSection, FieldFacts, FieldSection } from "./field_validation.ts";
+import {
+  checkFieldSection,
+  checkFieldSectionOnce,
+  FieldFacts,
+  FieldSection,
+} from "./field_validation.ts";
 import { InboundWindow, MAX_WINDOW_SIZE } from "./flow_window.ts";
 import {
   type AltSvcFrame,
@@ -151,6 +156,8 @@ const MAX_SETTINGS_ENTRIES = 32;
 const SMALL_OUTPUT = 16_384;
 /** Largest buffer {@link H2Connection.dataToSendView} keeps once bursts are small again. */
 const IDLE_OUTPUT_CAPACITY = 64 * 1024;
+/** How many small batches in a row count as quiet traffic, for {@link IDLE_OUTPUT_CAPACITY}. */
+const QUIET_BATCHES = 32;
 
 // A field block being assembled from HEADERS/PUSH_PROMISE + CONTINUATION frames.
 interface PendingBlock {
@@ -212,6 +219,8 @@ export class H2Connection {
   #out = new ByteWriter(16_384);
   /** The other half of the double buffer behind {@link dataToSendView}. */
   #spare: ByteWriter | undefined;
+  /** Consecutive small batches handed out by {@link dataToSendView} (capped). */
+  #smallBatches = 0;
   readonly #scratch = new ByteWriter(1024);
   readonly #reader: FrameReader;
   readonly #decoder: HpackDecoder;
@@ -628,8 +637,16 @@ export class H2Connection {
     const view = out.buffer.subarray(0, out.length);
     const next = this.#spare ?? new ByteWriter(SMALL_OUTPUT);
     // The spare's bytes were written by the caller since the previous call: reuse its memory,
-    // but give a bulk-sized buffer back once traffic is quiet again.
-    next.clear(view.length <= SMALL_OUTPUT ? IDLE_OUTPUT_CAPACITY : Infinity);
+    // but give a bulk-sized buffer back once traffic is quiet again. Quiet means a run of small
+    // batches, not one: bulk traffic interleaves small batches (WINDOW_UPDATEs, HEADERS) with
+    // large ones, and shrinking on each of those made the next large batch regrow the buffer
+    // by doubling and copying (the largest cost of a streaming server, by profile).
+    if (view.length <= SMALL_OUTPUT) {
+      if (this.#smallBatches < QUIET_BATCHES) this.#smallBatches++;
+    } else {
+      this.#smallBatches = 0;
+    }
+    next.clear(this.#smallBatches >= QUIET_BATCHES ? IDLE_OUTPUT_CAPACITY : Infinity);
     this.#spare = out;
     this.#out = next;
     return view;
@@ -665,7 +682,8 @@ export class H2Connection {
     }
     const facts = this.#facts;
     if (this.config.validateOutboundHeaders) {
-      const why = checkFieldSection(
+      // Shared immutable lists (a server's constant response headers) are checked once.
+      const why = checkFieldSectionOnce(
         headers,
         section,
         this.#remote.enableConnectProtocol,

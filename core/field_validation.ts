@@ -240,3 +240,83 @@ export function checkFieldSection(
   }
   return undefined;
 }
+
+/** What {@link checkFieldSectionOnce} remembers about a valid, immutable field section. */
+interface ValidSection {
+  readonly section: FieldSection;
+  readonly connectProtocol: boolean;
+  readonly contentLength: number;
+  readonly status: number;
+  readonly method: string;
+  readonly hasProtocol: boolean;
+}
+
+// Field lists that passed validation and can never change. Keyed weakly, so a list the
+// application drops is forgotten; shared by every connection (the result depends only on the
+// list, the section and `connectProtocol`, which the entry records).
+const validImmutable = new WeakMap<readonly HeaderField[], ValidSection>();
+
+/**
+ * Whether `fields` can never change: a frozen array whose elements are all data properties
+ * holding frozen field objects whose `name` and `value` are data properties. Freezing cannot
+ * be undone, so what holds now holds forever. (Accessor properties survive freezing and could
+ * answer differently each time, so they are refused.)
+ */
+function isImmutable(fields: readonly HeaderField[]): boolean {
+  if (!Object.isFrozen(fields)) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const slot = Object.getOwnPropertyDescriptor(fields, i);
+    if (slot === undefined || !("value" in slot)) return false;
+    const f = slot.value as HeaderField;
+    if (typeof f !== "object" || f === null || !Object.isFrozen(f)) return false;
+    const name = Object.getOwnPropertyDescriptor(f, "name");
+    const value = Object.getOwnPropertyDescriptor(f, "value");
+    if (name === undefined || !("value" in name) || typeof name.value !== "string") return false;
+    if (value === undefined || !("value" in value) || typeof value.value !== "string") {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * {@link checkFieldSection} for field lists sent again and again (an application's shared,
+ * frozen response headers or trailers): a frozen list of frozen fields that passed once for
+ * this `section` and `connectProtocol` is not checked again, and `facts` is filled from what
+ * the first check found. Any other list is checked in full every time.
+ *
+ * @param fields The fields, in wire order.
+ * @param section Which kind of section this is.
+ * @param connectProtocol Whether `:protocol` is allowed (SETTINGS_ENABLE_CONNECT_PROTOCOL).
+ * @param facts Receives content-length, status and method.
+ * @returns `undefined` when valid, else a sentence-case reason.
+ */
+export function checkFieldSectionOnce(
+  fields: readonly HeaderField[],
+  section: FieldSection,
+  connectProtocol: boolean,
+  facts: FieldFacts,
+): string | undefined {
+  const known = validImmutable.get(fields);
+  if (
+    known !== undefined && known.section === section && known.connectProtocol === connectProtocol
+  ) {
+    facts.contentLength = known.contentLength;
+    facts.status = known.status;
+    facts.method = known.method;
+    facts.hasProtocol = known.hasProtocol;
+    return undefined;
+  }
+  const why = checkFieldSection(fields, section, connectProtocol, facts);
+  if (why === undefined && isImmutable(fields)) {
+    validImmutable.set(fields, {
+      section,
+      connectProtocol,
+      contentLength: facts.contentLength,
+      status: facts.status,
+      method: facts.method,
+      hasProtocol: facts.hasProtocol,
+    });
+  }
+  return why;
+}

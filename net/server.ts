@@ -88,9 +88,15 @@ export interface ServerRequest {
 export interface ServerResponse {
   /** Status code; default 200. */
   readonly status?: number;
-  /** Response header fields. */
+  /**
+   * Response header fields. A frozen list of frozen fields (or a frozen record) shared between
+   * responses is prepared and validated once, not on every response.
+   */
   readonly headers?: HeadersInput;
-  /** Body: bytes and text go out at once; a Stream is pulled as flow control allows. */
+  /**
+   * Body: bytes and text go out at once (with a `content-length` unless the headers have one or
+   * trailers follow); a Stream is pulled as flow control allows.
+   */
   readonly body?: BodyInput;
   /** Trailers: fields, or an Effect evaluated after the body (e.g. a gRPC status). */
   readonly trailers?: TrailersInput;
@@ -405,9 +411,9 @@ class ServerImpl<E> {
   /** Sends `res` on stream `s` (a request stream or a pushed one). */
   respond(session: H2Session, s: SessionStream, res: ServerResponse): void {
     if (s.closed) return;
-    const fields: HeaderField[] = [{ name: ":status", value: statusText(res.status ?? 200) }];
+    let fields: HeaderField[];
     try {
-      appendFields(res.headers, fields);
+      fields = responseFields(statusText(res.status ?? 200), res.headers);
       const body = res.body;
       const trailers = res.trailers;
       if (
@@ -419,12 +425,20 @@ class ServerImpl<E> {
           : typeof body === "string"
           ? encoder.encode(body)
           : body;
-        if (getHeader(fields, "content-length") === undefined && s.inbound !== undefined) {
-          fields.push({ name: "content-length", value: String(bytes.length) });
-        }
         const trailerFields = trailers === undefined
           ? undefined
-          : appendFields(trailers as HeadersInput, []);
+          : sharedFields(trailers as HeadersInput) ?? appendFields(trailers as HeadersInput, []);
+        // A whole body's length is known: say so (clients size buffers and progress by it),
+        // unless trailers follow. A message with trailers is a protocol's framing (gRPC),
+        // whose readers go by END_STREAM and never look at content-length (RFC 9113 §8.1.1
+        // makes it optional), so it would be bytes and work for nothing.
+        if (
+          (trailerFields === undefined || trailerFields.length === 0) && s.inbound !== undefined &&
+          getHeader(fields, "content-length") === undefined
+        ) {
+          if (Object.isFrozen(fields)) fields = [...fields];
+          fields.push({ name: "content-length", value: String(bytes.length) });
+        }
         s.onLocalEnd = () => this.#finishRequest(session, s);
         session.sendWhole(s, fields, bytes, trailerFields);
         return;
@@ -648,6 +662,59 @@ class RequestImpl implements ServerRequest {
       this.#session.socket.flush();
     });
   }
+}
+
+// Field lists built from headers the application shares between responses (frozen, like rpc's
+// constant gRPC headers and trailers): built, lowercased and frozen once per input, so neither
+// this layer nor core's validation (which remembers immutable lists it has checked) repeats the
+// work on every response. `status` is the ":status" put in front, "" for trailers.
+const sharedFieldLists = new WeakMap<object, { status: string; fields: HeaderField[] }>();
+
+/** The response's field list: ":status" then the application's headers, lowercased. */
+function responseFields(status: string, headers: HeadersInput | undefined): HeaderField[] {
+  if (headers === undefined) return [{ name: ":status", value: status }];
+  return sharedFields(headers, status) ??
+    appendFields(headers, [{ name: ":status", value: status }]);
+}
+
+/**
+ * The frozen field list for `input` (after a ":status" field when `status` is not empty),
+ * built once per input and status, when `input` can never change; `undefined` otherwise.
+ */
+function sharedFields(input: HeadersInput, status = ""): HeaderField[] | undefined {
+  if (!Object.isFrozen(input)) return undefined;
+  const known = sharedFieldLists.get(input);
+  if (known !== undefined && known.status === status) return known.fields;
+  // An entry for another status already proved `input` immutable.
+  if (known === undefined && !isDeeplyFrozen(input)) return undefined;
+  const fields = appendFields(input, status === "" ? [] : [{ name: ":status", value: status }]);
+  for (let i = 0; i < fields.length; i++) Object.freeze(fields[i]);
+  Object.freeze(fields);
+  sharedFieldLists.set(input, { status, fields });
+  return fields;
+}
+
+/**
+ * Whether frozen `input` holds only frozen items made of data properties (an accessor survives
+ * freezing and could answer differently each time), so a list built from it stays right.
+ */
+function isDeeplyFrozen(input: HeadersInput): boolean {
+  if (!hasOnlyDataProperties(input)) return false;
+  if (!Array.isArray(input)) return true;
+  for (let i = 0; i < input.length; i++) {
+    const item: unknown = input[i];
+    if (typeof item !== "object" || item === null || !Object.isFrozen(item)) return false;
+    if (!hasOnlyDataProperties(item)) return false;
+  }
+  return true;
+}
+
+function hasOnlyDataProperties(o: object): boolean {
+  const descriptors = Object.getOwnPropertyDescriptors(o);
+  for (const key in descriptors) {
+    if (!("value" in descriptors[key as keyof typeof descriptors])) return false;
+  }
+  return true;
 }
 
 function statusText(status: number): string {

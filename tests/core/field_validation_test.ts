@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { checkFieldSection, FieldFacts, FieldSection } from "../../core/field_validation.ts";
+import {
+  checkFieldSection,
+  checkFieldSectionOnce,
+  FieldFacts,
+  FieldSection,
+} from "../../core/field_validation.ts";
 import type { HeaderField } from "../../core/hpack/header_field.ts";
 
 const f = (name: string, value: string): HeaderField => ({ name, value });
@@ -110,4 +115,74 @@ Deno.test("checkFieldSection records content-length, status, method and :protoco
   assert.equal(checkFieldSection(ws, FieldSection.REQUEST, true, facts), undefined);
   assert.equal(facts.hasProtocol, true);
   assert.notEqual(checkFieldSection(ws.slice(0, 3), FieldSection.REQUEST, true, facts), undefined);
+});
+
+const frozen = (fields: HeaderField[]): HeaderField[] =>
+  Object.freeze(fields.map((x) => Object.freeze(x))) as HeaderField[];
+
+Deno.test("checkFieldSectionOnce gives a shared list's facts again without a new check", () => {
+  const headers = frozen([f(":status", "200"), f("content-length", "12")]);
+  for (let i = 0; i < 3; i++) {
+    const facts = new FieldFacts();
+    assert.equal(checkFieldSectionOnce(headers, FieldSection.RESPONSE, false, facts), undefined);
+    assert.equal(facts.status, 200);
+    assert.equal(facts.contentLength, 12);
+  }
+  // The same list in another section is checked for that section.
+  assert.equal(
+    checkFieldSectionOnce(headers, FieldSection.TRAILERS, false, new FieldFacts()),
+    `Pseudo-header ":status" appears in trailers`,
+  );
+  const request = frozen([...REQ.map((x) => ({ ...x })), f(":protocol", "websocket")]);
+  assert.equal(
+    checkFieldSectionOnce(request, FieldSection.REQUEST, false, new FieldFacts()),
+    `Pseudo-header ":protocol" is not allowed here`,
+  );
+});
+
+Deno.test("checkFieldSectionOnce refuses invalid lists every time, frozen or not", () => {
+  const bad = [
+    frozen([f(":status", "200"), f("connection", "close")]),
+    frozen([f(":status", "200"), f("x", "a\r\nb")]),
+    frozen([f(":status", "20")]),
+    [f(":status", "200"), f("Upper", "x")],
+  ];
+  for (const fields of bad) {
+    for (let i = 0; i < 2; i++) {
+      assert.notEqual(
+        checkFieldSectionOnce(fields, FieldSection.RESPONSE, false, new FieldFacts()),
+        undefined,
+      );
+    }
+  }
+});
+
+Deno.test("checkFieldSectionOnce checks lists that can still change every time", () => {
+  const facts = new FieldFacts();
+  // A mutable list: valid once, then edited into an invalid one.
+  const mutable = [f(":status", "200"), f("x", "1")];
+  assert.equal(checkFieldSectionOnce(mutable, FieldSection.RESPONSE, false, facts), undefined);
+  mutable[1] = f("transfer-encoding", "chunked");
+  assert.notEqual(checkFieldSectionOnce(mutable, FieldSection.RESPONSE, false, facts), undefined);
+  // A frozen list of mutable fields.
+  const field: { name: string; value: string } = { name: "x", value: "1" };
+  const shallow = Object.freeze([f(":status", "200"), field]) as HeaderField[];
+  assert.equal(checkFieldSectionOnce(shallow, FieldSection.RESPONSE, false, facts), undefined);
+  field.value = "bad\n";
+  assert.notEqual(checkFieldSectionOnce(shallow, FieldSection.RESPONSE, false, facts), undefined);
+  // A frozen field whose value is an accessor, which freezing does not fix.
+  let value = "ok";
+  const accessor = Object.freeze({
+    name: "x",
+    get value() {
+      return value;
+    },
+  });
+  const withAccessor = Object.freeze([f(":status", "200"), accessor]) as HeaderField[];
+  assert.equal(checkFieldSectionOnce(withAccessor, FieldSection.RESPONSE, false, facts), undefined);
+  value = "bad\r";
+  assert.notEqual(
+    checkFieldSectionOnce(withAccessor, FieldSection.RESPONSE, false, facts),
+    undefined,
+  );
 });

@@ -225,3 +225,60 @@ Deno.test("serve stops a handler whose stream was reset in the batch that opened
   });
   assert.ok(Deferred.isDoneUnsafe(interrupted));
 });
+
+Deno.test("serve sends shared frozen headers and trailers as given, content-length only without trailers", async () => {
+  const headers = Object.freeze([
+    Object.freeze({ name: "Content-Type", value: "application/grpc" }),
+    Object.freeze({ name: "x-shared", value: "1" }),
+  ]);
+  const tuples = Object.freeze([
+    Object.freeze(["content-type", "application/grpc"] as const),
+    Object.freeze(["X-Shared", "1"] as const),
+  ]);
+  const trailers = Object.freeze([Object.freeze({ name: "grpc-status", value: "0" })]);
+  const plain = Object.freeze({ "content-type": "text/plain" });
+  await withServer({
+    handler: (req) =>
+      Effect.succeed<ServerResponse>(
+        req.path === "/plain"
+          ? { headers: plain, body: "hello" }
+          : req.path === "/created"
+          ? { status: 201, headers: tuples, body: "x", trailers }
+          : { headers, body: new Uint8Array([0, 0, 0, 0, 0]), trailers },
+      ),
+  }, async (server) => {
+    const answers = await runScoped(Effect.gen(function* () {
+      const client = yield* connect(server.url);
+      const out = [];
+      for (const path of ["/grpc", "/grpc", "/plain", "/plain", "/created", "/grpc"]) {
+        const res = yield* client.request({ method: "POST", path, body: "" });
+        const body = yield* res.bytes;
+        out.push({
+          path,
+          status: res.status,
+          headers: res.headers.map((h) => `${h.name}: ${h.value}`),
+          length: body.length,
+          trailers: yield* res.trailers,
+        });
+      }
+      return out;
+    }));
+    for (const a of answers) {
+      if (a.path === "/plain") {
+        assert.deepEqual(a.headers, ["content-type: text/plain", "content-length: 5"]);
+        assert.equal(a.length, 5);
+        assert.deepEqual(a.trailers, []);
+      } else {
+        // Trailers follow: no content-length (RFC 9113 §8.1.1 makes it optional).
+        assert.deepEqual(a.headers, ["content-type: application/grpc", "x-shared: 1"]);
+        assert.equal(a.status, a.path === "/created" ? 201 : 200);
+        assert.deepEqual(a.trailers, [{ name: "grpc-status", value: "0" }]);
+      }
+    }
+  });
+  // The application's lists are left as they were.
+  assert.equal(headers[0].name, "Content-Type");
+  assert.equal(tuples[1][0], "X-Shared");
+  assert.equal(headers.length, 2);
+  assert.deepEqual(Object.keys(plain), ["content-type"]);
+});

@@ -55,12 +55,35 @@ Deno.test("H2Connection dataToSendView gives bulk-sized buffers back once bursts
   const big = conn.dataToSendView();
   assert.ok(big.length > 1 << 20);
   const bigBuffer = big.buffer;
-  conn.ping();
-  conn.dataToSendView(); // small burst: the big buffer, now spare, is shrunk when reused
-  conn.ping();
-  const small = conn.dataToSendView();
+  // A run of small bursts means the bulk transfer is over: the big buffer, spare in turn, is
+  // shrunk when reused.
+  let small = big;
+  for (let i = 0; i < 40; i++) {
+    conn.ping();
+    small = conn.dataToSendView();
+  }
   assert.notEqual(small.buffer, bigBuffer);
   assert.ok(small.buffer.byteLength <= 64 * 1024);
   assert.equal(peer.frames(small)[0].type, FrameType.PING);
   assert.equal(conn.dataToSendView().length, 0);
+});
+
+Deno.test("H2Connection dataToSendView keeps bulk-sized buffers across a few small bursts", () => {
+  const { conn, peer } = bigWindowServer();
+  conn.receive(peer.headers(1, GET, { endStream: true }));
+  conn.sendHeaders(1, OK);
+  const bulk = () => {
+    conn.enqueueData(1, new Uint8Array(1 << 20));
+    return conn.dataToSendView();
+  };
+  const first = bulk().buffer;
+  const second = bulk().buffer;
+  // Small batches between large ones (WINDOW_UPDATEs, HEADERS of other streams) do not make
+  // the next large batch regrow a buffer from small.
+  for (let i = 0; i < 4; i++) {
+    conn.ping();
+    conn.dataToSendView();
+  }
+  const again = [bulk().buffer, bulk().buffer];
+  assert.ok(again.includes(first) && again.includes(second));
 });
