@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Effect, Stream } from "effect";
+import { Effect, Exit, Stream } from "effect";
 import {
   type ConnectionTerminated,
   ErrorCode,
@@ -39,6 +39,55 @@ export type BodyInput = Uint8Array | string | Stream.Stream<Uint8Array, unknown>
 
 /** Trailers to send: fields now, or an Effect computed once the body has been sent. */
 export type TrailersInput = HeadersInput | Effect.Effect<HeadersInput, unknown>;
+
+/**
+ * A body to send read as a pull, without the Stream machinery: each run of `pull` yields the
+ * next batch of chunks (waiting for at least one), or `undefined` at the end. `stopped` runs
+ * when the sender gives up before the end (the stream was reset, the pump interrupted, or
+ * `pull` failed), so the source can release what it holds. Register it on the body stream
+ * with {@link withSendPull}.
+ */
+export interface SendPull {
+  /** The next batch, or `undefined` once the body has ended. */
+  readonly pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, unknown>;
+  /** Runs when sending stopped before the end. */
+  readonly stopped: Effect.Effect<void>;
+}
+
+// Registered per body stream object under a private symbol (a property, not a WeakMap entry:
+// every streamed response may register one). A wrapper stream is a new object without it, so
+// the pull can never bypass a wrapper.
+const SEND_PULL: unique symbol = Symbol("h2kit/net/sendPull");
+
+/**
+ * Registers a pull that sends `body` exactly as running it would (same chunks, same failures),
+ * for a sender to use instead of the Stream (one Effect per batch). A frozen stream gets none.
+ *
+ * @param body The body stream handed to the sender.
+ * @param source The equivalent pull.
+ * @returns `body` itself.
+ */
+export function withSendPull<S extends Stream.Stream<Uint8Array, unknown>>(
+  body: S,
+  source: SendPull,
+): S {
+  if (Object.isExtensible(body)) {
+    (body as unknown as { [SEND_PULL]?: SendPull })[SEND_PULL] = source;
+  }
+  return body;
+}
+
+/**
+ * The pull registered on a body stream with {@link withSendPull}, if any.
+ *
+ * @param body The body stream.
+ * @returns Its pull, or `undefined`.
+ */
+export function sendPullOf(body: Stream.Stream<Uint8Array, unknown>): SendPull | undefined {
+  return Object.hasOwn(body, SEND_PULL)
+    ? (body as unknown as { [SEND_PULL]: SendPull })[SEND_PULL]
+    : undefined;
+}
 
 /**
  * Keep at most this much of a stream's body queued in the connection beyond what the window
@@ -609,7 +658,9 @@ export class H2Session {
   /**
    * Sends a message whose body or trailers are effects: headers now, then the body pulled as
    * flow control allows, then trailers or END_STREAM. Fails with the stream's error if it is
-   * reset meanwhile; a failing body stream resets the stream with INTERNAL_ERROR.
+   * reset meanwhile; a failing body stream resets the stream with INTERNAL_ERROR. A body stream
+   * that carries a {@link SendPull} (see {@link withSendPull}) is read through it, with no
+   * Stream machinery. Plain Effect chains, no generator: every streamed response runs this.
    */
   sendStreaming(
     s: SessionStream,
@@ -617,57 +668,109 @@ export class H2Session {
     body: BodyInput | undefined,
     trailers: TrailersInput | undefined,
   ): Effect.Effect<void, NetError> {
-    return Effect.gen({ self: this }, function* () {
-      if (s.closed) return yield* Effect.fail(s.error ?? this.#lostError());
+    return Effect.suspend(() => {
+      if (s.closed) return Effect.fail(s.error ?? this.#lostError());
       if (headers !== undefined) {
         this.conn.sendHeaders(s.id, headers);
         this.socket.flush();
       }
+      let sending: Effect.Effect<void, NetError> | undefined;
       if (body !== undefined) {
         if (body instanceof Uint8Array || typeof body === "string") {
           const bytes = typeof body === "string" ? encoder.encode(body) : body;
           if (bytes.length > 0) this.conn.enqueueData(s.id, bytes);
           this.socket.flush();
         } else {
-          yield* Stream.runForEachArray(body, (chunks) =>
-            Effect.suspend(() => {
-              if (s.closed) return Effect.fail(s.error ?? this.#lostError());
-              for (let i = 0; i < chunks.length; i++) {
-                if (chunks[i].length > 0) this.conn.enqueueData(s.id, chunks[i]);
-              }
-              this.socket.flush();
-              return this.waitRoom(s);
-            })).pipe(
-              Effect.catch((e: unknown) => {
-                if (isNetError(e)) return Effect.fail(e);
-                // The application's body failed: the peer must not take a truncated body as whole.
-                this.reset(s, ErrorCode.INTERNAL_ERROR, "local");
-                return Effect.fail(s.error ?? this.#lostError());
-              }),
-            );
+          sending = this.#sendBody(s, body);
         }
       }
-      let fields: HeaderField[] | undefined;
-      if (trailers !== undefined) {
-        const input = Effect.isEffect(trailers)
-          ? yield* (trailers as Effect.Effect<HeadersInput, unknown>).pipe(
-            Effect.catch(() => {
-              this.reset(s, ErrorCode.INTERNAL_ERROR, "local");
-              return Effect.fail(s.error ?? this.#lostError());
-            }),
-          )
-          : trailers as HeadersInput;
-        fields = appendFields(input, []);
-      }
-      if (s.closed) return yield* Effect.fail(s.error ?? this.#lostError());
-      if (fields !== undefined && fields.length > 0) {
-        this.conn.sendHeaders(s.id, fields, { endStream: true });
-      } else {
-        this.conn.endStream(s.id);
+      return sending === undefined
+        ? this.#sendEnd(s, trailers)
+        : Effect.flatMap(sending, () => this.#sendEnd(s, trailers));
+    });
+  }
+
+  // Pulls a body stream into the connection as flow control allows.
+  #sendBody(s: SessionStream, body: Stream.Stream<Uint8Array, unknown>): Effect.Effect<
+    void,
+    NetError
+  > {
+    const bodyFailed = (e: unknown): Effect.Effect<never, NetError> => {
+      if (isNetError(e)) return Effect.fail(e);
+      // The application's body failed: the peer must not take a truncated body as whole.
+      this.reset(s, ErrorCode.INTERNAL_ERROR, "local");
+      return Effect.fail(s.error ?? this.#lostError());
+    };
+    // Queues a batch; false when the stream is gone.
+    const enqueue = (chunks: ReadonlyArray<Uint8Array>): boolean => {
+      if (s.closed) return false;
+      for (let i = 0; i < chunks.length; i++) {
+        if (chunks[i].length > 0) this.conn.enqueueData(s.id, chunks[i]);
       }
       this.socket.flush();
-      this.localEnd(s);
-    });
+      return true;
+    };
+    const source = sendPullOf(body);
+    if (source === undefined) {
+      return Stream.runForEachArray(
+        body,
+        (chunks) =>
+          Effect.suspend(() =>
+            enqueue(chunks) ? this.waitRoom(s) : Effect.fail(s.error ?? this.#lostError())
+          ),
+      ).pipe(Effect.catch(bodyFailed));
+    }
+    // The registered pull: one Effect per batch, waiting for room only when there is none.
+    const pull = source.pull;
+    const onBatch = (
+      chunks: ReadonlyArray<Uint8Array> | undefined,
+    ): Effect.Effect<void, unknown> => {
+      if (chunks === undefined) return Effect.void;
+      if (!enqueue(chunks)) return Effect.fail(s.error ?? this.#lostError());
+      return this.hasRoom(s) ? loop : Effect.flatMap(this.waitRoom(s), () => loop);
+    };
+    const loop: Effect.Effect<void, unknown> = Effect.flatMap(pull, onBatch);
+    return loop.pipe(
+      Effect.catch(bodyFailed),
+      // Stopped early (reset, interruption, failure): the source releases what it holds.
+      Effect.onExit((exit) => Exit.isFailure(exit) ? source.stopped : Effect.void),
+    );
+  }
+
+  // Trailers (or a bare END_STREAM) once the body is out.
+  #sendEnd(s: SessionStream, trailers: TrailersInput | undefined): Effect.Effect<void, NetError> {
+    if (trailers !== undefined && Effect.isEffect(trailers)) {
+      return Effect.flatMap(
+        (trailers as Effect.Effect<HeadersInput, unknown>).pipe(
+          Effect.catch(() => {
+            this.reset(s, ErrorCode.INTERNAL_ERROR, "local");
+            return Effect.fail(s.error ?? this.#lostError());
+          }),
+        ),
+        (input) => this.#sendTrailers(s, appendFields(input, [])),
+      );
+    }
+    return Effect.suspend(() =>
+      this.#sendTrailers(
+        s,
+        trailers === undefined ? undefined : appendFields(trailers as HeadersInput, []),
+      )
+    );
+  }
+
+  #sendTrailers(
+    s: SessionStream,
+    fields: HeaderField[] | undefined,
+  ): Effect.Effect<void, NetError> {
+    if (s.closed) return Effect.fail(s.error ?? this.#lostError());
+    if (fields !== undefined && fields.length > 0) {
+      this.conn.sendHeaders(s.id, fields, { endStream: true });
+    } else {
+      this.conn.endStream(s.id);
+    }
+    this.socket.flush();
+    this.localEnd(s);
+    return Effect.void;
   }
 
   #lostError(): NetError {

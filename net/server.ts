@@ -11,6 +11,9 @@
 import { Cause, Effect, Exit, type Fiber, type Scope, Stream } from "effect";
 import { ErrorCode, type H2ConnectionOptions, type HeaderField } from "../core/mod.ts";
 import { type BodyInput, H2Session, SessionStream, type TrailersInput } from "./_session.ts";
+
+// The response-body fast path, for layers that build their bodies as pulls (rpc's server).
+export { type SendPull, sendPullOf, withSendPull } from "./_session.ts";
 import { type NetError, ProtocolViolationError } from "./errors.ts";
 import { appendFields, getHeader, type HeadersInput } from "./headers.ts";
 import { type H2Listener, HandshakeRefused, listenH2, prepareAccepted } from "./transport.ts";

@@ -81,7 +81,8 @@ const BODY_PULL: unique symbol = Symbol("h2kit/rpc/bodyPull");
  * transport calls it on the body streams it hands out (a request body on the
  * server, a response body on the client), and the RPC layer reads unary
  * messages through it with one Effect per received batch (no Stream pipeline,
- * no fiber). Pulling must behave exactly like running `body` (same chunks,
+ * no fiber). The RPC server registers one on the streamed response bodies it
+ * hands to a transport, which may send them batch by batch the same way. Pulling must behave exactly like running `body` (same chunks,
  * same failures, same flow-control credit); a reader uses one or the other.
  *
  * @param body The body stream.

@@ -55,11 +55,13 @@ import {
   type ServeOptions,
   type ServerRequest as NetServerRequest,
   type ServerResponse as NetServerResponse,
+  withSendPull,
 } from "../net/server.ts";
 import { type BackoffOptions, ConnectionBackoff } from "./backoff.ts";
 import { type HintedClientRequest, WaitForReady } from "./channel_hints.ts";
 import {
   type BodyPull,
+  bodyPullOf,
   type ClientResponse,
   type ClientTransport,
   ExchangeError,
@@ -359,15 +361,32 @@ class H2Exchange implements ServerRequest {
       const ending = this.#end(false);
       return ending === undefined ? Effect.succeed(out) : Effect.as(ending, out);
     }
+    let body: Uint8Array | Stream.Stream<Uint8Array, unknown> | undefined;
+    // A body the RPC server built as a pull (`withBodyPull`) goes to net's sender as one: batch
+    // by batch with no Stream machinery, the exchange ending when sending stops early (`stopped`)
+    // just as the Stream's `onExit` below does. The Stream is then only a fallback, made lazily.
+    const pull = resBody === undefined || resBody instanceof Uint8Array
+      ? undefined
+      : bodyPullOf(resBody);
+    if (resBody === undefined || resBody instanceof Uint8Array) body = resBody;
+    else {
+      const stream = resBody;
+      const guarded = () =>
+        stream.pipe(
+          Stream.onExit((exit) => (Exit.isFailure(exit) ? this.end(true) : Effect.void)),
+        );
+      body = pull === undefined
+        ? guarded()
+        : withSendPull(Stream.suspend(guarded), { pull, stopped: this.end(true) });
+    }
     // While the request body is still open, its end tells us about a reset nobody would
     // otherwise notice (a handler that no longer reads it). Unary and server-streaming
-    // handlers have read it all by now: no watcher fiber for them.
-    const watch = this.#requestEnded
+    // handlers have read it all by now: no watcher fiber for them. Nor for a body sent as a
+    // pull: net interrupts its sender on any reset or loss of the stream, and the sender's
+    // `stopped` ends the exchange.
+    const watch = this.#requestEnded || pull !== undefined
       ? Effect.void
       : Effect.forkIn(this.#req.trailers.pipe(Effect.catch(() => this.end(true))), this.scope);
-    const body = resBody instanceof Uint8Array ? resBody : resBody?.pipe(
-      Stream.onExit((exit) => (Exit.isFailure(exit) ? this.end(true) : Effect.void)),
-    );
     const trailerEffect: Effect.Effect<Fields> = resTrailers === undefined
       ? Effect.succeed([])
       : Array.isArray(resTrailers)

@@ -40,6 +40,7 @@ import {
   type ServerHandler,
   type ServerRequest,
   type ServerResponse,
+  withBodyPull,
   withServeNow,
 } from "./exchange.ts";
 import { Metadata } from "./metadata.ts";
@@ -744,51 +745,58 @@ export function makeServer(
             return Effect.succeed(trailersOnlyFor(internalError(e)));
           }
           return Effect.flatMap(Stream.toPull(stream), (pull) => {
-            // The next encoded batch; a failure of the stream ends the body and goes into the
-            // trailers. Interruption (the client went away) is not a status: it propagates.
-            const next: Effect.Effect<Uint8Array[], Cause.Done> = Effect.matchCauseEffect(pull, {
-              onFailure: (cause): Effect.Effect<Uint8Array[], Cause.Done> => {
+            // The next encoded batch, `undefined` once the stream ended; a failure of the stream
+            // ends the body and goes into the trailers. Interruption (the client went away) is
+            // not a status: it propagates.
+            const next: Effect.Effect<Uint8Array[] | undefined> = Effect.matchCauseEffect(pull, {
+              onFailure: (cause): Effect.Effect<undefined> => {
                 ended = true;
                 const failure = cause.reasons.find(Cause.isFailReason);
-                if (failure !== undefined && Cause.isDone(failure.error)) return Cause.done();
+                if (failure !== undefined && Cause.isDone(failure.error)) {
+                  return Effect.succeed(undefined);
+                }
                 if (Cause.hasInterruptsOnly(cause)) {
                   return Effect.failCause(cause as Cause.Cause<never>);
                 }
                 failed = errorOf(cause);
-                return Cause.done();
+                return Effect.succeed(undefined);
               },
-              onSuccess: (values) => Effect.succeed(encodeBatch(values)),
+              onSuccess: (values) => {
+                const encoded = encodeBatch(values);
+                return Effect.succeed(encoded.length > 0 ? encoded : undefined);
+              },
             });
-            return Effect.matchEffect(next, {
+            return Effect.map(next, (first): ServerResponse => {
               // Ended before its first message: Trailers-Only.
-              onFailure: () => Effect.succeed(trailersOnlyFor(failed)),
-              onSuccess: (first): Effect.Effect<ServerResponse> => {
-                if (first.length === 0) return Effect.succeed(trailersOnlyFor(failed));
-                ctx.headersSent = true;
-                let pending: Uint8Array[] | undefined = first;
-                const body: Effect.Effect<readonly [Uint8Array, ...Uint8Array[]], Cause.Done> =
-                  Effect.suspend(() => {
-                    const batch = pending;
-                    pending = undefined;
-                    if (batch !== undefined) {
-                      return Effect.succeed(batch as [Uint8Array, ...Uint8Array[]]);
-                    }
-                    if (ended) return Cause.done();
-                    return Effect.flatMap(
-                      next,
-                      (encoded) =>
-                        encoded.length > 0
-                          ? Effect.succeed(encoded as [Uint8Array, ...Uint8Array[]])
-                          : Cause.done(),
-                    );
-                  });
-                return Effect.succeed({
-                  status: 200,
-                  headers: responseHeaders(ctx),
-                  body: Stream.fromPull(Effect.succeed(body)),
-                  trailers: Effect.sync(() => errorFields(ctx, failed)),
-                });
-              },
+              if (first === undefined) return trailersOnlyFor(failed);
+              ctx.headersSent = true;
+              let pending: Uint8Array[] | undefined = first;
+              // The body as a pull (registered on the body stream, so the transport can send
+              // it batch by batch without a Stream), and the same as a Stream for any other.
+              const bodyPull: Effect.Effect<readonly Uint8Array[] | undefined> = Effect.suspend(
+                () => {
+                  const batch = pending;
+                  pending = undefined;
+                  if (batch !== undefined) return Effect.succeed(batch);
+                  return ended ? Effect.succeed(undefined) : next;
+                },
+              );
+              const body = withBodyPull(
+                Stream.fromPull(Effect.succeed(Effect.flatMap(
+                  bodyPull,
+                  (batch) =>
+                    batch === undefined
+                      ? Cause.done()
+                      : Effect.succeed(batch as readonly [Uint8Array, ...Uint8Array[]]),
+                ))),
+                bodyPull,
+              );
+              return {
+                status: 200,
+                headers: responseHeaders(ctx),
+                body,
+                trailers: Effect.sync(() => errorFields(ctx, failed)),
+              };
             });
           });
         },

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Effect, Stream } from "effect";
+import { Effect, type Pull, Stream } from "effect";
 import type protobuf from "protobufjs";
 import { Code, codeFromNumber } from "../code.ts";
 import { isBinaryKey } from "../metadata.ts";
@@ -190,14 +190,6 @@ function compressionFailure(
   return undefined;
 }
 
-function checkCompressed(
-  expect: BoolValue | null | undefined,
-  ctx: ServerCallContext,
-): Effect.Effect<void, RpcError> {
-  const failure = compressionFailure(expect, ctx);
-  return failure === undefined ? Effect.void : Effect.fail(failure);
-}
-
 // The largest payload the server agrees to build, so a hostile request cannot make it
 // allocate without bound (the interop cases use at most 314,159 bytes).
 const MAX_PAYLOAD = 8 * 1024 * 1024;
@@ -264,6 +256,81 @@ function responses(
   });
 }
 
+// FullDuplexCall's answers: the responses each request asks for, in order, as a pull over the
+// requests (one stream stage, no inner stream per request). Runs of plain responses go out as
+// one batch; one with a delay or per-message compression alone, as those act between
+// messages. A request's status to echo, or an invalid size, ends the call after what came
+// before it.
+function duplexResponses(
+  requests: Stream.Stream<StreamingOutputCallRequest, RpcError>,
+  ctx: ServerCallContext,
+): Stream.Stream<StreamingOutputCallResponse, RpcError> {
+  return Stream.transformPull(requests, (pullRequests) => {
+    // Response parameters of the requests read so far, not yet answered.
+    let params: ResponseParameters[] = [];
+    let at = 0;
+    // The status that ends the call once `params` is done.
+    let failure: RpcError | undefined;
+    const afterRequests = (
+      batch: ReadonlyArray<StreamingOutputCallRequest>,
+    ): Pull.Pull<[StreamingOutputCallResponse, ...StreamingOutputCallResponse[]], RpcError> => {
+      params = [];
+      at = 0;
+      for (const request of batch) {
+        failure = statusFailure(request.response_status);
+        if (failure !== undefined) break;
+        const asked = request.response_parameters;
+        if (asked !== undefined) { for (const p of asked) params.push(p); }
+      }
+      return pull;
+    };
+    const pull: Pull.Pull<
+      [StreamingOutputCallResponse, ...StreamingOutputCallResponse[]],
+      RpcError
+    > = Effect.suspend(() => {
+      if (at < params.length) {
+        const first = params[at];
+        if (first.interval_us || first.compressed?.value) {
+          at++;
+          const send = Effect.suspend(() => {
+            ctx.setCompression(first.compressed?.value ?? false);
+            const body = payloadOf(first.size);
+            return body instanceof RpcError
+              ? Effect.fail(body)
+              : Effect.succeed<[StreamingOutputCallResponse]>([{ payload: body }]);
+          });
+          return first.interval_us
+            ? Effect.andThen(Effect.sleep(first.interval_us / 1000), send)
+            : send;
+        }
+        const out: StreamingOutputCallResponse[] = [];
+        while (at < params.length) {
+          const p = params[at];
+          if (p.interval_us || p.compressed?.value) break;
+          const body = payloadOf(p.size);
+          if (body instanceof RpcError) {
+            failure = body;
+            params = [];
+            at = 0;
+            break;
+          }
+          out.push({ payload: body });
+          at++;
+        }
+        if (out.length > 0) {
+          ctx.setCompression(false);
+          return Effect.succeed(
+            out as [StreamingOutputCallResponse, ...StreamingOutputCallResponse[]],
+          );
+        }
+      }
+      if (failure !== undefined) return Effect.fail(failure);
+      return Effect.flatMap(pullRequests, afterRequests);
+    });
+    return Effect.succeed(pull);
+  });
+}
+
 // Plain code rather than `Effect.gen`: the interop benchmarks call it on every request, and a
 // generator run costs more than everything else the handler does.
 function unary(
@@ -295,21 +362,24 @@ export function testServiceImplementation(services: TestingServices): ServiceImp
       echoMetadata(ctx);
       return responses(request, ctx);
     },
-    StreamingInputCall: (requests, ctx) =>
-      requests.pipe(
-        Stream.runFoldEffect(
-          () => 0,
-          (sum, r) =>
-            Effect.as(
-              checkCompressed(r.expect_compressed, ctx),
-              sum + (r.payload?.body?.length ?? 0),
-            ),
-        ),
-        Effect.map((sum) => ({ aggregated_payload_size: sum })),
-      ),
+    StreamingInputCall: (requests, ctx) => {
+      // A batch of requests at a time, in plain code: no Effect per message.
+      let sum = 0;
+      return Effect.map(
+        Stream.runForEachArray(requests, (batch) => {
+          for (const r of batch) {
+            const failure = compressionFailure(r.expect_compressed, ctx);
+            if (failure !== undefined) return Effect.fail(failure);
+            sum += r.payload?.body?.length ?? 0;
+          }
+          return Effect.void;
+        }),
+        () => ({ aggregated_payload_size: sum }),
+      );
+    },
     FullDuplexCall: (requests, ctx) => {
       echoMetadata(ctx);
-      return requests.pipe(Stream.flatMap((r) => responses(r, ctx)));
+      return duplexResponses(requests, ctx);
     },
     HalfDuplexCall: (requests, ctx) => {
       echoMetadata(ctx);

@@ -5,6 +5,7 @@ import { CompressionRegistry, gzip } from "../../rpc/compression.ts";
 import { CurrentDeadline } from "../../rpc/deadline.ts";
 import { encodeEnvelope } from "../../rpc/envelope.ts";
 import {
+  bodyPullOf,
   type Field,
   type ServedNow,
   serveNowOf,
@@ -652,4 +653,95 @@ Deno.test("makeServer notes each streamed request's own compression flag", async
     true,
   );
   assert.equal(Echo.methods.Say.output.deserialize(res.body.subarray(5)).text, "zapbzc");
+});
+
+/** Like `streamExchange`, reading the response body through its registered pull. */
+function pulledStreamExchange(body: Uint8Array, headers: Field[]): Promise<RawResponse> {
+  return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const res = yield* countServer(false)({
+      method: "POST",
+      path: COUNT,
+      authority: "test",
+      headers,
+      body: Stream.make(body),
+      signal: new AbortController().signal,
+      bodyIfComplete: () => body,
+    });
+    const chunks: Uint8Array[] = [];
+    if (res.body instanceof Uint8Array) chunks.push(res.body);
+    else if (res.body !== undefined) {
+      const pull = bodyPullOf(res.body);
+      assert.ok(pull !== undefined, "a directly streamed body carries a pull");
+      for (;;) {
+        const batch = yield* pull;
+        if (batch === undefined) break;
+        chunks.push(...batch);
+      }
+    }
+    const trailers = res.trailers === undefined
+      ? []
+      : Array.isArray(res.trailers)
+      ? res.trailers as Field[]
+      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: concat(chunks),
+      trailers,
+      headersOnly: res.body === undefined && res.trailers === undefined,
+    };
+  })));
+}
+
+for (const c of STREAM_CASES) {
+  Deno.test(`makeServer's response-body pull sends what its Stream would: ${c.name}`, async () => {
+    const body = msgEnvelope(c.msg);
+    const headers = c.headers ?? grpcHeaders();
+    const viaStream = await streamExchange(countServer(false), body, headers);
+    const viaPull = await pulledStreamExchange(body, headers);
+    assert.deepEqual(viaPull, viaStream);
+  });
+}
+
+Deno.test("serveRpc stops a bidi handler mid-stream when the client cancels", async () => {
+  const finalized = Deferred.makeUnsafe<void>();
+  const handler = makeServer([implement(Echo, {
+    // Answers the first request, then waits for more that never come.
+    Chat: (requests) =>
+      requests.pipe(
+        Stream.take(1),
+        Stream.concat(Stream.never),
+        Stream.ensuring(Deferred.succeed(finalized, undefined)),
+      ),
+  })]);
+  await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const requests = Stream.concat(Stream.make({ text: "one" }), Stream.never);
+    const first = yield* Stream.runCollect(client.Chat(requests).pipe(Stream.take(1)));
+    assert.deepEqual(Array.from(first).map((m) => m.text), ["one"]);
+    yield* Deferred.await(finalized).pipe(Effect.timeout(3_000));
+  })));
+  assert.ok(Deferred.isDoneUnsafe(finalized));
+});
+
+Deno.test("serveRpc ends a bidi call mid-stream at its deadline", async () => {
+  const handler = makeServer([implement(Echo, {
+    Chat: (requests) => requests.pipe(Stream.concat(Stream.never)),
+  })]);
+  const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const seen: string[] = [];
+    const exit = yield* Effect.exit(
+      client.Chat(Stream.concat(Stream.make({ text: "a" }), Stream.never), {
+        timeoutMs: 300,
+      }).pipe(Stream.runForEach((m) => Effect.sync(() => seen.push(m.text ?? "")))),
+    );
+    return { seen, exit };
+  })));
+  assert.deepEqual(result.seen, ["a"]);
+  assert.ok(result.exit._tag === "Failure");
+  const failure = result.exit.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
+  assert.equal(failure.error.code, Code.DEADLINE_EXCEEDED);
 });
