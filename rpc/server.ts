@@ -16,7 +16,6 @@ import {
 } from "./_grpc_headers.ts";
 import { Code } from "./code.ts";
 import {
-  decodeMessages,
   decodeSingleMessage,
   encodeMessage,
   pullFromStream,
@@ -585,22 +584,23 @@ export function makeServer(
     // The request messages of client-streaming and bidi calls: straight from the transport's
     // registered pull when there is one (one Effect per batch), else through a Stream pipeline.
     const requests = (): Stream.Stream<unknown, RpcError> => {
+      const messagesOf = <E>(
+        pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
+      ): Stream.Stream<unknown, RpcError> =>
+        Stream.fromPull(Effect.succeed(Effect.map(
+          pullMessages(pull, method.input, receive),
+          (batch) => {
+            // Every message of a batch has the same flag (see `pullMessages`), so the handler
+            // reading this batch sees each message's own in `ctx.requestCompressed`.
+            ctx.noteRequestCompressed(batch[0].compressed);
+            return batch.map((r) => r.value) as [unknown, ...unknown[]];
+          },
+        )));
       const fastPull = bodyPullOf(request.body);
-      if (fastPull !== undefined) {
-        const messages = pullMessages(fastPull, method.input, receive);
-        return Stream.fromPull(Effect.succeed(Effect.map(messages, (batch) => {
-          // Every message of a batch has the same flag (see `pullMessages`).
-          ctx.noteRequestCompressed(batch[0].compressed);
-          return batch.map((r) => r.value) as [unknown, ...unknown[]];
-        })));
-      }
-      return decodeMessages(request.body, method.input, receive).pipe(
-        Stream.map((r) => {
-          ctx.noteRequestCompressed(r.compressed);
-          return r.value;
-        }),
-        Stream.mapError((e) => RpcError.from(e, Code.INTERNAL)),
-      );
+      if (fastPull !== undefined) return messagesOf(fastPull);
+      // No registered pull (another transport, a wrapped body): pulled the same way rather than
+      // mapped as a Stream, whose chunk-wise map would note only the last flag of each chunk.
+      return Stream.unwrap(Effect.map(pullFromStream(request.body), messagesOf));
     };
 
     // The single request message of unary and server-streaming calls, read without a Stream

@@ -640,19 +640,26 @@ for (const c of REQUEST_STREAM_CASES) {
   }
 }
 
-Deno.test("makeServer notes each streamed request's own compression flag", async () => {
-  // A compressed and a plain message in one chunk: each is seen with its own flag.
-  const res = await requestStreamExchange(
-    requestStreamServer(false),
-    "/test.echo.Echo/Sum",
-    [concat([
-      gzipEnvelope({ text: "a" }),
-      msgEnvelope({ text: "b" }),
-      gzipEnvelope({ text: "c" }),
-    ])],
-    true,
-  );
-  assert.equal(Echo.methods.Say.output.deserialize(res.body.subarray(5)).text, "zapbzc");
+Deno.test("makeServer notes each streamed request's own compression flag, with or without a body pull", async () => {
+  // A compressed and a plain message in one chunk: each is seen with its own flag, whether the
+  // body is read through a registered pull or (another transport, interceptors) as a Stream.
+  for (const [pull, slow] of [[true, false], [false, false], [false, true]]) {
+    const res = await requestStreamExchange(
+      requestStreamServer(slow),
+      "/test.echo.Echo/Sum",
+      [concat([
+        gzipEnvelope({ text: "a" }),
+        msgEnvelope({ text: "b" }),
+        gzipEnvelope({ text: "c" }),
+      ])],
+      pull,
+    );
+    assert.equal(
+      Echo.methods.Say.output.deserialize(res.body.subarray(5)).text,
+      "zapbzc",
+      `pull ${pull}, interceptors ${slow}`,
+    );
+  }
 });
 
 /** Like `streamExchange`, reading the response body through its registered pull. */
