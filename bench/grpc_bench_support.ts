@@ -200,6 +200,8 @@ export interface H2loadOptions {
   readonly streams: number;
   /** Optional per-request log (`h2load --log-file`). */
   readonly logFile?: string;
+  /** Extra request headers, `name: value` (e.g. `grpc-timeout: 10S` to set a deadline). */
+  readonly headers?: readonly string[];
 }
 
 /** What {@link h2load} measured. */
@@ -222,6 +224,7 @@ export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
   const url = `${o.tls ? "https://localhost" : "http://127.0.0.1"}:${o.port}${o.path}`;
   const args = ["-n", String(o.n), "-c", String(o.clients), "-m", String(o.streams)];
   args.push("-d", o.bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers");
+  for (const h of o.headers ?? []) args.push("-H", h);
   if (o.logFile !== undefined) args.push("--log-file", o.logFile);
   const out = await new Deno.Command("h2load", {
     args: [...args, url],
@@ -260,6 +263,16 @@ export async function bodyFile(body: Uint8Array): Promise<string> {
  */
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/**
+ * The extra h2load headers for the `--timeout` flag: `grpc-timeout: 10S`, so every call
+ * carries a deadline (as real clients' calls do) and the server watches it.
+ *
+ * @returns The headers, none without the flag.
+ */
+export function timeoutHeaders(): string[] {
+  return Deno.args.includes("--timeout") ? ["grpc-timeout: 10S"] : [];
 }
 
 /**

@@ -12,7 +12,7 @@
  * other processes share the cores), median of `--reps`, servers interleaved.
  *
  * Usage: deno run -A bench/grpc_calls.ts [--kind client-streaming|bidi] [--reps N] [--n CALLS]
- *   [--messages M] [--size BYTES] [--clients C] [--streams S] [--tls] [--baseline DIR]
+ *   [--messages M] [--size BYTES] [--clients C] [--streams S] [--tls] [--timeout] [--baseline DIR]
  *
  * @module
  */
@@ -33,6 +33,7 @@ import {
   ratios,
   startServer,
   streamingRequest,
+  timeoutHeaders,
 } from "./grpc_bench_support.ts";
 
 const kindAt = Deno.args.indexOf("--kind");
@@ -124,6 +125,7 @@ try {
             n,
             clients: CLIENTS,
             streams: STREAMS,
+            headers: timeoutHeaders(),
           });
         await run(Math.max(500, Math.floor(N / 5))); // warm-up (JIT)
         const cpu0 = running.cpuSeconds();

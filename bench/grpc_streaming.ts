@@ -6,7 +6,7 @@
  * is calls/s times messages per call.
  *
  * Usage: deno run -A bench/grpc_streaming.ts [--reps N] [--n CALLS] [--messages M]
- *   [--size BYTES] [--clients C] [--streams S] [--tls] [--baseline DIR]
+ *   [--size BYTES] [--clients C] [--streams S] [--tls] [--timeout] [--baseline DIR]
  *
  * @module
  */
@@ -27,6 +27,7 @@ import {
   ratios,
   startServer,
   streamingRequest,
+  timeoutHeaders,
 } from "./grpc_bench_support.ts";
 
 const REPS = numberOption("reps", 3);
@@ -73,6 +74,7 @@ try {
             n,
             clients: CLIENTS,
             streams: STREAMS,
+            headers: timeoutHeaders(),
           });
         await run(Math.max(200, Math.floor(N / 10))); // warm-up (JIT)
         const cpu0 = running.cpuSeconds();
@@ -95,7 +97,9 @@ try {
 
 console.log(
   `\nServer streaming (StreamingOutputCall, ${MESSAGES} x ${SIZE}-byte responses per call), ` +
-    `${TLS ? "TLS" : "h2c"}, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}\n`,
+    `${TLS ? "TLS" : "h2c"}${
+      Deno.args.includes("--timeout") ? ", grpc-timeout 10S" : ""
+    }, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}\n`,
 );
 console.log(
   "| server | messages/s (median) | MB/s payload | all runs | server CPU us/message (median) |",

@@ -175,8 +175,8 @@ export interface ServerOptions {
   readonly requireTeTrailers?: boolean;
   /**
    * Response messages buffered per call before the handler waits. Default 16. (A
-   * server-streaming or bidi call with no interceptor and no deadline buffers none: the
-   * transport pulls the handler's stream directly, as the peer's window allows.)
+   * server-streaming or bidi call with no interceptor buffers none: the transport pulls the
+   * handler's stream directly, as the peer's window allows.)
    */
   readonly highWaterMark?: number;
 }
@@ -544,7 +544,8 @@ export function makeServer(
   // fiber and no Stream for unary calls (the hot path), and no Effect at all for a unary call
   // whose body is in hand and whose handler answers with an Exit; Effect is used for what needs
   // it: a suspending handler, interceptors, the deadline and, for streaming responses with
-  // either, the handler fiber.
+  // interceptors, the handler fiber (a streaming call with a deadline keeps the direct path: a
+  // timer fiber, and a child fiber per handler pull that the timer can interrupt).
   return withServeNow(
     (request: ServerRequest) => Effect.suspend(() => effectOf(serveNow(request))),
     serveNow,
@@ -700,21 +701,86 @@ export function makeServer(
       });
     }
 
-    if (interceptors.length === 0 && deadline === undefined) {
-      // Nothing wraps the handler and no deadline applies (none set, none inherited): the
-      // transport's body pump pulls the handler's stream itself, one encoded batch per pull, with
-      // no fiber and no queue in between (a bidi handler reads its requests as it is pulled).
-      // Same answers as the general path below.
+    if (interceptors.length === 0) {
+      // Nothing wraps the handler: the transport's body pump pulls the handler's stream itself,
+      // one encoded batch per pull, with no queue in between (a bidi handler reads its requests
+      // as it is pulled). Same answers as the general path below. Without a deadline of its own
+      // the call takes this path only when none is inherited either (the handler must see none).
+      if (deadline !== undefined) return streamDirect(deadline - now);
       const fiber = Fiber.getCurrent();
-      if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) return streamDirect();
+      if (fiber !== undefined && fiber.getRef(CurrentDeadline) === undefined) {
+        return streamDirect(undefined);
+      }
     }
 
-    function streamDirect(): Effect.Effect<ServerResponse, never, Scope.Scope> {
+    /**
+     * The direct streaming answer. With a deadline (`remainingMs`), one timer fiber per call
+     * watches it, and every handler pull runs in a child fiber the timer can interrupt: the
+     * handler's stream is interrupted (its finalizers run with the call's scope) and the call
+     * ends with DEADLINE_EXCEEDED after the messages sent so far, as on the general path.
+     */
+    function streamDirect(
+      remainingMs: number | undefined,
+    ): Effect.Effect<ServerResponse, never, Scope.Scope> {
+      // Deadline state: whether it passed, the handler pull it must interrupt, and its timer.
+      let expired = false;
+      let inFlight: Fiber.Fiber<unknown, unknown> | undefined;
+      let timer: Fiber.Fiber<void> | undefined;
+      const deadlineExceeded = () =>
+        new RpcError({ code: Code.DEADLINE_EXCEEDED, message: "Deadline exceeded" });
+      const stopTimer = (): void => {
+        const t = timer;
+        timer = undefined;
+        t?.interruptUnsafe();
+      };
+      /** `effect` under the call's deadline, seeing it as CurrentDeadline. */
+      const watched = <A, E, R>(
+        effect: Effect.Effect<A, E, R>,
+      ): Effect.Effect<A, E | RpcError, R> => {
+        if (remainingMs === undefined) return effect;
+        const underDeadline = Effect.provideService(effect, CurrentDeadline, deadline);
+        return Effect.suspend(() => {
+          if (expired) return Effect.fail(deadlineExceeded());
+          return Effect.flatMap(
+            Effect.forkChild(underDeadline, { startImmediately: true }),
+            (child) => {
+              // Most pulls finish at once: no waiting, nothing for the timer to interrupt.
+              const done = child.pollUnsafe();
+              if (done !== undefined) return done;
+              inFlight = child;
+              return Effect.flatMap(Fiber.await(child), (exit): Effect.Effect<A, E | RpcError> => {
+                inFlight = undefined;
+                return expired && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+                  ? Effect.fail(deadlineExceeded())
+                  : exit;
+              });
+            },
+          );
+        });
+      };
+      // The call's one timer: a fiber in the call's scope sleeping on Effect's Clock (as the
+      // unary path's timeout does), stopped when the call ends or its scope closes.
+      const expire = (): void => {
+        timer = undefined;
+        if (ended) return;
+        expired = true;
+        inFlight?.interruptUnsafe();
+      };
+      const startTimer = (ms: number) =>
+        Effect.map(
+          Effect.forkScoped(Effect.andThen(Effect.sleep(Math.max(0, ms)), Effect.sync(expire)), {
+            startImmediately: true,
+          }),
+          (fiber) => {
+            if (timer === undefined && !expired) timer = fiber;
+          },
+        );
+
       let input: Effect.Effect<unknown, RpcError, Scope.Scope>;
       if (method.kind === "bidi_streaming") input = Effect.sync(requests);
       else {
         const whole = request.bodyIfComplete?.();
-        input = whole !== undefined ? decodeWhole(whole) : single();
+        input = whole !== undefined ? decodeWhole(whole) : watched(single());
       }
       // Set when the stream failed (or a message could not be encoded) after the headers.
       let failed: RpcError | undefined;
@@ -733,9 +799,11 @@ export function makeServer(
         }
         return out;
       };
-      const trailersOnlyFor = (error: RpcError | undefined): ServerResponse =>
-        trailersOnlyResponse(ctx, errorFields(ctx, error));
-      return Effect.matchCauseEffect(input, {
+      const trailersOnlyFor = (error: RpcError | undefined): ServerResponse => {
+        stopTimer();
+        return trailersOnlyResponse(ctx, errorFields(ctx, error));
+      };
+      const answer = Effect.matchCauseEffect(input, {
         onFailure: (cause) => Effect.succeed(trailersOnlyFor(errorOf(cause))),
         onSuccess: (req) => {
           let stream: Stream.Stream<unknown, unknown>;
@@ -744,7 +812,12 @@ export function makeServer(
           } catch (e) {
             return Effect.succeed(trailersOnlyFor(internalError(e)));
           }
-          return Effect.flatMap(Stream.toPull(stream), (pull) => {
+          // Built with the deadline in view too (no waiting here: the stream runs when pulled).
+          const toPull = remainingMs === undefined
+            ? Stream.toPull(stream)
+            : Effect.provideService(Stream.toPull(stream), CurrentDeadline, deadline);
+          return Effect.flatMap(toPull, (handlerPull) => {
+            const pull = watched(handlerPull);
             // The next encoded batch, `undefined` once the stream ended; a failure of the stream
             // ends the body and goes into the trailers. Interruption (the client went away) is
             // not a status: it propagates.
@@ -795,12 +868,16 @@ export function makeServer(
                 status: 200,
                 headers: responseHeaders(ctx),
                 body,
-                trailers: Effect.sync(() => errorFields(ctx, failed)),
+                trailers: Effect.sync(() => {
+                  stopTimer();
+                  return errorFields(ctx, failed);
+                }),
               };
             });
           });
         },
       });
+      return remainingMs === undefined ? answer : Effect.andThen(startTimer(remainingMs), answer);
     }
 
     // Streaming responses: the handler runs in its own fiber and hands messages over a

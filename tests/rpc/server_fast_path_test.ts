@@ -410,12 +410,25 @@ const count = (m: Msg, ctx: ServerCallContext): Stream.Stream<Msg, unknown> => {
       return Stream.fromIterable(Array.from({ length: n }, (_, i) => ({ n: i })));
     case "suspend":
       return numbers.pipe(Stream.mapEffect((x) => Effect.as(Effect.sleep(1), x)));
+    case "hang-after":
+      // The messages, then nothing until the call is cut off (its deadline): counts finalizers.
+      return Stream.concat(numbers, Stream.never).pipe(
+        Stream.ensuring(Effect.sync(() => hangFinalized++)),
+      );
+    case "deadline":
+      // The deadline as the handler sees it, from the stream's own Effects and from ctx.
+      return Stream.fromEffect(Effect.gen(function* () {
+        const d = yield* CurrentDeadline;
+        return { text: `${d === ctx.deadline} ${d !== undefined}` };
+      }));
     default:
       return numbers;
   }
 };
 
 const COUNT = "/test.echo.Echo/Count";
+/** How many "hang-after" streams have run their finalizer. */
+let hangFinalized = 0;
 
 function countServer(slow: boolean): ServerHandler {
   return makeServer([implement(Echo, { Count: count })], {
@@ -751,4 +764,151 @@ Deno.test("serveRpc ends a bidi call mid-stream at its deadline", async () => {
   assert.ok(result.exit._tag === "Failure");
   const failure = result.exit.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
   assert.equal(failure.error.code, Code.DEADLINE_EXCEEDED);
+});
+
+/** gRPC request headers with a `grpc-timeout`. */
+const withTimeout = (timeout: string, extra: Field[] = []): Field[] =>
+  grpcHeaders([...extra, { name: "grpc-timeout", value: timeout }]);
+
+for (const c of STREAM_CASES) {
+  Deno.test(`makeServer streams a server-streaming answer with a deadline like the general path: ${c.name}`, async () => {
+    // A far deadline that never fires: same answer as the general path (handler fiber and
+    // queue), and sent through the body pull (so the call took the direct path).
+    const body = msgEnvelope(c.msg);
+    // The case's own extra headers (after grpcHeaders' content-type and te), plus the timeout.
+    const headers = withTimeout("10S", c.headers?.slice(2));
+    const slow = await streamExchange(countServer(true), body, headers);
+    const fast = await streamExchange(countServer(false), body, headers);
+    assert.deepEqual(fast, slow);
+    assert.deepEqual(await pulledStreamExchange(body, headers), fast);
+  });
+}
+
+for (const c of REQUEST_STREAM_CASES) {
+  Deno.test(`makeServer answers a bidi call with a deadline like the general path: ${c.name}`, async () => {
+    const headers = withTimeout("10S", [{ name: "grpc-encoding", value: "gzip" }]);
+    const path = "/test.echo.Echo/Chat";
+    const slow = await requestStreamExchange(
+      requestStreamServer(true),
+      path,
+      c.chunks,
+      false,
+      headers,
+    );
+    const fast = await requestStreamExchange(
+      requestStreamServer(false),
+      path,
+      c.chunks,
+      true,
+      headers,
+    );
+    assert.deepEqual(fast, slow);
+  });
+}
+
+Deno.test("makeServer shows a streaming handler its deadline on the direct path", async () => {
+  const res = await pulledStreamExchange(msgEnvelope({ text: "deadline" }), withTimeout("10S"));
+  assert.equal(Echo.methods.Say.output.deserialize(res.body.subarray(5)).text, "true true");
+});
+
+Deno.test("makeServer ends a server stream mid-stream at its deadline like the general path", async () => {
+  // Two messages, then the handler waits forever: DEADLINE_EXCEEDED after the two, and the
+  // handler's stream finalized, on both paths.
+  const body = msgEnvelope({ text: "hang-after", n: 2 });
+  const headers = withTimeout("50m");
+  const before = hangFinalized;
+  const slow = await streamExchange(countServer(true), body, headers);
+  const fast = await streamExchange(countServer(false), body, headers);
+  assert.deepEqual(fast, slow);
+  assert.equal(get(fast.trailers, "grpc-status"), String(Code.DEADLINE_EXCEEDED));
+  assert.equal(fast.body.length, 2 * msgEnvelope({ n: 1 }).length);
+  assert.equal(hangFinalized, before + 2);
+  // Through the body pull too (what the h2 transport uses).
+  const pulled = await pulledStreamExchange(body, headers);
+  assert.deepEqual(pulled, fast);
+  assert.equal(hangFinalized, before + 3);
+});
+
+Deno.test("makeServer answers Trailers-Only DEADLINE_EXCEEDED when the deadline passes before the first message", async () => {
+  const body = msgEnvelope({ text: "hang-after", n: 0 });
+  const headers = withTimeout("20m");
+  const before = hangFinalized;
+  const slow = await streamExchange(countServer(true), body, headers);
+  const fast = await streamExchange(countServer(false), body, headers);
+  assert.deepEqual(fast, slow);
+  assert.equal(get(fast.headers, "grpc-status"), String(Code.DEADLINE_EXCEEDED));
+  assert.equal(hangFinalized, before + 2);
+});
+
+Deno.test("serveRpc ends a server stream mid-stream at its deadline and finalizes the handler", async () => {
+  const finalized = Deferred.makeUnsafe<void>();
+  const handler = makeServer([implement(Echo, {
+    Count: (m) =>
+      Stream.concat(Stream.range(1, Number(m.n)).pipe(Stream.map((i) => ({ n: i }))), Stream.never)
+        .pipe(Stream.ensuring(Deferred.succeed(finalized, undefined))),
+  })]);
+  const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const seen: number[] = [];
+    const exit = yield* Effect.exit(
+      client.Count({ n: 3 }, { timeoutMs: 300 }).pipe(
+        Stream.runForEach((m) => Effect.sync(() => seen.push(Number(m.n)))),
+      ),
+    );
+    yield* Deferred.await(finalized).pipe(Effect.timeout(3_000));
+    return { seen, exit };
+  })));
+  assert.deepEqual(result.seen, [1, 2, 3]);
+  assert.ok(result.exit._tag === "Failure");
+  const failure = result.exit.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
+  assert.equal(failure.error.code, Code.DEADLINE_EXCEEDED);
+});
+
+Deno.test("serveRpc ends a bidi call mid-stream at its deadline and finalizes the handler", async () => {
+  const finalized = Deferred.makeUnsafe<void>();
+  const handler = makeServer([implement(Echo, {
+    Chat: (requests) =>
+      requests.pipe(
+        Stream.concat(Stream.never),
+        Stream.ensuring(Deferred.succeed(finalized, undefined)),
+      ),
+  })]);
+  const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const srv = yield* serveRpc(handler, { onError: () => {} });
+    const client = makeClient(Echo, yield* connectRpc(srv.url));
+    const seen: string[] = [];
+    const exit = yield* Effect.exit(
+      client.Chat(Stream.make({ text: "a" }, { text: "b" }), { timeoutMs: 300 }).pipe(
+        Stream.runForEach((m) => Effect.sync(() => seen.push(m.text ?? ""))),
+      ),
+    );
+    yield* Deferred.await(finalized).pipe(Effect.timeout(3_000));
+    return { seen, exit };
+  })));
+  assert.deepEqual(result.seen, ["a", "b"]);
+  assert.ok(result.exit._tag === "Failure");
+  const failure = result.exit.cause.reasons.find((r) => r._tag === "Fail") as { error: RpcError };
+  assert.equal(failure.error.code, Code.DEADLINE_EXCEEDED);
+});
+
+Deno.test("makeServer leaves no deadline timer behind once a streaming call ended", async () => {
+  // A child process serving calls with a one-minute deadline: a timer still pending after the
+  // calls ended would keep it alive for that minute.
+  const probe = new URL("./_stream_deadline_probe.ts", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probe.pathname],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const started = Date.now();
+  const timer = setTimeout(() => child.kill(), 30_000);
+  try {
+    const out = await child.output();
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "3 1");
+    assert.ok(out.success, "the probe was killed: a timer kept it running");
+    assert.ok(Date.now() - started < 30_000);
+  } finally {
+    clearTimeout(timer);
+  }
 });
