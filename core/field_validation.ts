@@ -61,18 +61,37 @@ const P_PATH = 8;
 const P_PROTOCOL = 16;
 const P_STATUS = 32;
 
-function checkValue(v: string): boolean {
-  const n = v.length;
-  if (n === 0) return true;
-  let c = v.charCodeAt(0);
-  if (c === 0x20 || c === 0x09) return false;
-  c = v.charCodeAt(n - 1);
-  if (c === 0x20 || c === 0x09) return false;
-  for (let i = 0; i < n; i++) {
-    c = v.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d || c > 0xff) return false;
+// A field value with NUL, CR or LF anywhere, a code unit above 0xFF (not a byte string), or
+// leading or trailing whitespace (RFC 9113 §8.2.1). A regex: V8 scans one-byte strings with it
+// about twice as fast as a charCodeAt loop.
+const BAD_VALUE = /[\0\n\r\u0100-\uffff]|^[ \t]|[ \t]$/;
+
+// Field objects whose characters passed: a non-empty name that is a pseudo-header or has only
+// NAME_OK octets, and a value that BAD_VALUE does not match. Only frozen objects whose `name` and
+// `value` are data properties get in (they can never change), such as the static table's and the
+// HPACK decoder's dynamic-table entries, which arrive again in every request that indexes them.
+// Shared by all connections; weakly held, so an evicted entry is forgotten.
+const validChars = new WeakSet<HeaderField>();
+
+function isFrozenData(f: HeaderField): boolean {
+  if (!Object.isFrozen(f)) return false;
+  const name = Object.getOwnPropertyDescriptor(f, "name");
+  const value = Object.getOwnPropertyDescriptor(f, "value");
+  return name !== undefined && "value" in name && typeof name.value === "string" &&
+    value !== undefined && "value" in value && typeof value.value === "string";
+}
+
+/** Checks the characters of one field's name and value; `undefined` when they are valid. */
+function checkChars(name: string, value: string): string | undefined {
+  const n = name.length;
+  if (n === 0) return "Field name is empty";
+  if (BAD_VALUE.test(value)) return `Field "${name}" has a value with forbidden characters`;
+  if (name.charCodeAt(0) === 0x3a) return undefined; // pseudo-header names are matched exactly
+  for (let j = 0; j < n; j++) {
+    const c = name.charCodeAt(j);
+    if (c > 0xff || NAME_OK[c] === 0) return `Field name "${name}" has a forbidden character`;
   }
-  return true;
+  return undefined;
 }
 
 function parseContentLength(v: string): number {
@@ -117,8 +136,11 @@ export function checkFieldSection(
     const name = f.name;
     const value = f.value;
     const n = name.length;
-    if (n === 0) return "Field name is empty";
-    if (!checkValue(value)) return `Field "${name}" has a value with forbidden characters`;
+    if (!validChars.has(f)) {
+      const why = checkChars(name, value);
+      if (why !== undefined) return why;
+      if (isFrozenData(f)) validChars.add(f);
+    }
     if (name.charCodeAt(0) === 0x3a) {
       if (regular) return `Pseudo-header "${name}" follows a regular field`;
       if (section === FieldSection.TRAILERS) return `Pseudo-header "${name}" appears in trailers`;
@@ -153,10 +175,6 @@ export function checkFieldSection(
       continue;
     }
     regular = true;
-    for (let j = 0; j < n; j++) {
-      const c = name.charCodeAt(j);
-      if (c > 0xff || NAME_OK[c] === 0) return `Field name "${name}" has a forbidden character`;
-    }
     switch (n) {
       case 2:
         if (name === "te" && value !== "trailers") {

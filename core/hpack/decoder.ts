@@ -86,6 +86,10 @@ export class HpackDecoder {
   #recentOctets: Uint8Array | undefined;
   #recentLengths = EMPTY_SLOTS;
   #recentStrings: string[] = [];
+  // The last field object made for each of those slots, frozen: returned again when the same
+  // name and value come back, so consumers see one object per repeated field (HTTP field
+  // validation caches what it checked per frozen object).
+  #recentFields: (HeaderField | undefined)[] = [];
 
   /** @param options Header-list limit and our table-size setting. */
   constructor(options: HpackDecoderOptions = {}) {
@@ -175,7 +179,9 @@ export class HpackDecoder {
       } else if (b >= 0x40) {
         // Literal with incremental indexing (§6.2.1).
         i = this.#literal(block, i, end, 6, false);
-        field = this.#field;
+        // Frozen: the entry comes back in every block that indexes it, so a consumer may cache
+        // what it learned about this object (HTTP field validation does).
+        field = Object.freeze(this.#field);
         table.add(field);
       } else if (b >= 0x20) {
         this.#fail("Dynamic table size update after the first field of the block");
@@ -217,15 +223,20 @@ export class HpackDecoder {
     }
     // A value is remembered under its name's static table index: two headers sent this way on
     // every request (`:path`, `content-length`) then never evict each other.
-    const value = this.#string(
-      block,
-      i,
-      end,
-      remember && nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH
-        ? nameIndex & (RECENT_SLOTS - 1)
-        : -1,
-    );
-    this.#field = { name, value };
+    const slot = remember && nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH
+      ? nameIndex & (RECENT_SLOTS - 1)
+      : -1;
+    const value = this.#string(block, i, end, slot);
+    if (slot < 0) {
+      this.#field = { name, value };
+    } else {
+      const last = this.#recentFields[slot];
+      if (last !== undefined && last.name === name && last.value === value) {
+        this.#field = last;
+      } else {
+        this.#field = this.#recentFields[slot] = Object.freeze({ name, value });
+      }
+    }
     return this.#pos;
   }
 

@@ -54,6 +54,46 @@ function notByteString(s: string): UsageError {
   );
 }
 
+/**
+ * A block this encoder wrote for an immutable header list that left the dynamic table as it
+ * was (only table hits and literals without indexing): the same list encodes to the same octets
+ * for as long as the table holds the same entries.
+ */
+interface CachedBlock {
+  /** The table's insertion count when the block was written. */
+  readonly inserted: number;
+  /** The encoder's table epoch when the block was written. */
+  readonly epoch: number;
+  /** The block's octets (a copy). */
+  readonly octets: Uint8Array;
+}
+
+/**
+ * Whether `fields` can never change: a frozen array of frozen plain objects whose `name`,
+ * `value` and (if present) `sensitive` are own data properties. Freezing cannot be undone, so
+ * what holds now holds forever; accessors survive freezing and are refused.
+ */
+function isImmutableList(fields: readonly HeaderField[]): boolean {
+  if (!Object.isFrozen(fields)) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const slot = Object.getOwnPropertyDescriptor(fields, i);
+    if (slot === undefined || !("value" in slot)) return false;
+    const f: unknown = slot.value;
+    if (typeof f !== "object" || f === null || !Object.isFrozen(f)) return false;
+    const proto = Object.getPrototypeOf(f);
+    if (proto !== Object.prototype && proto !== null) return false;
+    const name = Object.getOwnPropertyDescriptor(f, "name");
+    const value = Object.getOwnPropertyDescriptor(f, "value");
+    const sensitive = Object.getOwnPropertyDescriptor(f, "sensitive");
+    if (name === undefined || !("value" in name) || typeof name.value !== "string") return false;
+    if (value === undefined || !("value" in value) || typeof value.value !== "string") {
+      return false;
+    }
+    if (sensitive !== undefined && !("value" in sensitive)) return false;
+  }
+  return true;
+}
+
 /** Dynamic-table lookup for one name: insertion numbers of its live entries. */
 interface NameEntry {
   /** Insertion number of the newest entry with this name. */
@@ -113,6 +153,14 @@ export class HpackEncoder {
   #start = 0;
   /** Entries evicted during the current block, to undo it if it fails. */
   #evicted: { field: HeaderField; insertion: number }[] = [];
+  /**
+   * Counts the table changes that keep its insertion count (size updates; also undo, which
+   * restores the earlier content, to stay on the safe side), so that (insertion count, epoch)
+   * names one table content: an add always bumps the count.
+   */
+  #epoch = 0;
+  /** Blocks of immutable lists that left the table unchanged, to copy instead of re-encoding. */
+  #blocks = new WeakMap<readonly HeaderField[], CachedBlock>();
 
   /** @param options Table cap and Huffman policy. */
   constructor(options: HpackEncoderOptions = {}) {
@@ -189,13 +237,36 @@ export class HpackEncoder {
     // fails mid-block, the table changes of the fields before it are undone,
     // so the context stays what the peer knows.
     const table = this.#table;
-    const maxSize = table.maxSize;
     const inserted = table.inserted;
+    // A frozen list may have been encoded before against this very table content; no pending size
+    // update means the block would start the same way too.
+    const cacheable = this.#updateFinal < 0 && Array.isArray(input) && Object.isFrozen(input);
+    if (cacheable) {
+      const known = this.#blocks.get(input as readonly HeaderField[]);
+      if (known !== undefined && known.inserted === inserted && known.epoch === this.#epoch) {
+        const octets = known.octets;
+        const at = this.#ensure(this.#start, octets.length);
+        this.#buf.set(octets, at);
+        return at + octets.length;
+      }
+    }
+    const maxSize = table.maxSize;
     const updateMin = this.#updateMin;
     const updateFinal = this.#updateFinal;
     if (this.#evicted.length !== 0) this.#evicted.length = 0;
     try {
-      return this.#encodeFields(input);
+      const end = this.#encodeFields(input);
+      if (
+        cacheable && table.inserted === inserted &&
+        isImmutableList(input as readonly HeaderField[])
+      ) {
+        this.#blocks.set(input as readonly HeaderField[], {
+          inserted,
+          epoch: this.#epoch,
+          octets: this.#buf.slice(this.#start, end),
+        });
+      }
+      return end;
     } catch (e) {
       this.#undo(maxSize, inserted);
       this.#updateMin = updateMin;
@@ -206,6 +277,7 @@ export class HpackEncoder {
 
   /** Restores the table and lookup maps to their state before the block. */
   #undo(maxSize: number, inserted: number): void {
+    this.#epoch++;
     const table = this.#table;
     const entries: HeaderField[] = [];
     // Entries evicted by this block that were there before it, oldest first,
@@ -226,6 +298,7 @@ export class HpackEncoder {
   #encodeFields(input: Iterable<HeaderField>): number {
     let at = this.#ensure(this.#start, 12);
     if (this.#updateFinal >= 0) {
+      this.#epoch++;
       if (this.#updateMin < this.#updateFinal) {
         at = encodeInteger(this.#buf, at, this.#updateMin, 5, 0x20);
         this.#table.setMaxSize(this.#updateMin);

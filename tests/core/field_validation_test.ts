@@ -6,6 +6,11 @@ import {
   FieldSection,
 } from "../../core/field_validation.ts";
 import type { HeaderField } from "../../core/hpack/header_field.ts";
+import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
+import {
+  checkFieldSection as oracleCheck,
+  FieldFacts as OracleFacts,
+} from "./_field_validation_oracle.ts";
 
 const f = (name: string, value: string): HeaderField => ({ name, value });
 const REQ = [
@@ -185,4 +190,139 @@ Deno.test("checkFieldSectionOnce checks lists that can still change every time",
     checkFieldSectionOnce(withAccessor, FieldSection.RESPONSE, false, facts),
     undefined,
   );
+});
+
+// Field names and values a random section is built from: every rule's trigger and near-misses.
+const NAMES = [
+  ":method",
+  ":scheme",
+  ":authority",
+  ":path",
+  ":protocol",
+  ":status",
+  ":other",
+  ":",
+  "te",
+  "host",
+  "upgrade",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "content-length",
+  "content-type",
+  "grpc-status",
+  "x-a",
+  "X-Upper",
+  "bad name",
+  "bad:colon",
+  "",
+  "caf\xe9",
+  "\u0100x",
+  "a\x7f",
+  "tf",
+  "hosT",
+];
+const VALUES = [
+  "",
+  "GET",
+  "POST",
+  "CONNECT",
+  "OPTIONS",
+  "HEAD",
+  "http",
+  "https",
+  "/",
+  "*",
+  "rel",
+  "a.example",
+  "b.example",
+  "trailers",
+  "gzip",
+  "200",
+  "101",
+  "099",
+  "20",
+  "2000",
+  "abc",
+  "0",
+  "12",
+  "012",
+  "1234567890123456",
+  " lead",
+  "trail ",
+  "\tx",
+  "x\t",
+  "in side",
+  "nul\0",
+  "cr\r",
+  "lf\n",
+  "\x80\xff",
+  "\u0100",
+  "websocket",
+];
+
+function randomSection(rng: SeededRng, pool: HeaderField[]): HeaderField[] {
+  const out: HeaderField[] = [];
+  // Usually start from a well-formed request or response so deeper rules are reached.
+  const start = rng.int(0, 3);
+  if (start <= 1) out.push(...REQ);
+  else if (start === 2) out.push(f(":status", rng.pick(["200", "204", "101", "99"])));
+  const n = rng.int(0, 6);
+  for (let i = 0; i < n; i++) {
+    // Reuse an earlier (possibly frozen) object now and then, as the HPACK tables do.
+    if (pool.length !== 0 && rng.chance(0.3)) {
+      out.splice(rng.int(0, out.length), 0, rng.pick(pool));
+      continue;
+    }
+    let field = f(rng.pick(NAMES), rng.pick(VALUES));
+    if (rng.chance(0.5)) field = Object.freeze(field);
+    pool.push(field);
+    out.splice(rng.int(0, out.length), 0, field);
+  }
+  return out;
+}
+
+Deno.test("checkFieldSection agrees with the pre-cache oracle on random sections", () => {
+  for (const seed of testSeeds(0x5eed_f1e1, 8)) {
+    const rng = new SeededRng(seed);
+    const pool: HeaderField[] = [];
+    const facts = new FieldFacts();
+    const oracleFacts = new OracleFacts();
+    for (let i = 0; i < 4000; i++) {
+      const fields = randomSection(rng, pool);
+      const section = rng.int(0, 3) as FieldSection;
+      const connect = rng.chance(0.5);
+      const got = checkFieldSection(fields, section, connect, facts);
+      const want = oracleCheck(fields, section, connect, oracleFacts);
+      const where = `seed ${seed}, case ${i}: ${JSON.stringify(fields)} in section ${section}`;
+      assert.equal(got, want, where);
+      if (want === undefined) assert.deepEqual({ ...facts }, { ...oracleFacts }, where);
+    }
+  }
+});
+
+Deno.test("checkFieldSection checks a cached field's value again once it differs", () => {
+  // A frozen field that passed is remembered; a different object with a bad value is not.
+  const good = Object.freeze(f("x-a", "ok"));
+  assert.equal(check([good], FieldSection.TRAILERS), undefined);
+  assert.equal(check([good], FieldSection.TRAILERS), undefined);
+  assert.match(check([f("x-a", "bad\n")], FieldSection.TRAILERS)!, /forbidden characters/);
+  // An accessor survives freezing, so a frozen field with a getter is checked every time.
+  let value = "ok";
+  const tricky = Object.freeze({
+    name: "x-a",
+    get value() {
+      return value;
+    },
+  });
+  assert.equal(check([tricky], FieldSection.TRAILERS), undefined);
+  value = "bad\r";
+  assert.match(check([tricky], FieldSection.TRAILERS)!, /forbidden characters/);
+  // The cache covers characters only: the section rules still apply to a cached field.
+  const te = Object.freeze(f("te", "gzip"));
+  assert.match(check([te], FieldSection.TRAILERS)!, /not "trailers"/);
+  const conn = Object.freeze(f("connection", "close"));
+  assert.match(check([conn], FieldSection.TRAILERS)!, /Connection-specific/);
+  assert.match(check([conn], FieldSection.TRAILERS)!, /Connection-specific/);
 });

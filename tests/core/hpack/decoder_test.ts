@@ -251,3 +251,34 @@ Deno.test("HpackDecoder decodes repeated non-indexed literals right, however the
     ]);
   }
 });
+
+Deno.test("HpackDecoder freezes the fields it adds to the dynamic table", () => {
+  // Consumers (field validation) may cache what they learned about an entry's object.
+  const block = new HpackEncoder({ huffman: "never" }).encodeToBytes([
+    { name: "x-a", value: "1" },
+  ]);
+  const decoder = new HpackDecoder();
+  const [field] = decoder.decode(block);
+  assert.ok(Object.isFrozen(field));
+  assert.equal(decoder.dynamicTable.get(0), field);
+});
+
+Deno.test("HpackDecoder returns one frozen field for a value repeated without indexing", () => {
+  // ":path" literals without indexing (static name index 4), as nghttp2 sends on every request.
+  const literal = (path: string) =>
+    new Uint8Array([0x04, path.length, ...new TextEncoder().encode(path)]);
+  const decoder = new HpackDecoder();
+  const [a] = decoder.decode(literal("/a"));
+  const [b] = decoder.decode(literal("/a"));
+  const [c] = decoder.decode(literal("/c"));
+  assert.ok(Object.isFrozen(a));
+  assert.equal(a, b);
+  assert.deepEqual([c.name, c.value], [":path", "/c"]);
+  assert.equal(decoder.dynamicTable.length, 0);
+  // Never-indexed literals (0001) are fresh objects each time, flagged sensitive.
+  const secret = new Uint8Array([0x14, 2, 0x2f, 0x61]);
+  const [s1] = decoder.decode(secret);
+  const [s2] = decoder.decode(secret);
+  assert.notEqual(s1, s2);
+  assert.equal(s1.sensitive, true);
+});

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ByteWriter, UsageError } from "../../../core/mod.ts";
 import { HpackDecoder, HpackEncoder } from "../../../core/hpack/mod.ts";
+import type { HeaderField } from "../../../core/hpack/mod.ts";
+import { SeededRng, testSeeds } from "../../_support/seeded_rng.ts";
 import { fromHex, toHex } from "./_helpers.ts";
 
 Deno.test("HpackEncoder uses one octet for static exact matches", () => {
@@ -195,4 +197,80 @@ Deno.test("HpackEncoder never references evicted entries", () => {
     ];
     assert.deepEqual(decoder.decode(encoder.encodeToBytes(list)), list);
   }
+});
+
+Deno.test("HpackEncoder gives a frozen list the same octets as an unfrozen copy, block after block", () => {
+  // The encoder copies the block of a frozen list that left the table unchanged; a twin fed
+  // mutable copies of the same lists always encodes afresh, so any stale copy shows up here.
+  const pick = <T>(rng: SeededRng, xs: readonly T[]) => rng.pick(xs);
+  const fieldPool = [
+    { name: ":status", value: "200" },
+    { name: "content-type", value: "application/grpc" },
+    { name: "grpc-status", value: "0" },
+    { name: "grpc-message", value: "" },
+    { name: "x-long", value: "v".repeat(1500) }, // evicts when indexed
+    { name: "authorization", value: "secret" },
+    { name: "content-length", value: "12" },
+    { name: "x-sensitive", value: "s", sensitive: true },
+  ].map((f) => Object.freeze(f));
+  for (const seed of testSeeds(0xb10c_cace, 6)) {
+    const rng = new SeededRng(seed);
+    const lists = Array.from({ length: 6 }, () =>
+      Object.freeze(
+        Array.from({ length: rng.int(1, 4) }, () => pick(rng, fieldPool)),
+      ));
+    const maxTableSize = rng.pick([4096, 2048, 256]);
+    const cached = new HpackEncoder({ maxTableSize });
+    const fresh = new HpackEncoder({ maxTableSize });
+    const decoder = new HpackDecoder();
+    for (let i = 0; i < 600; i++) {
+      const r = rng.int(0, 19);
+      if (r === 0) {
+        const size = rng.pick([0, 64, 1024, 4096]);
+        cached.setPeerMaxTableSize(size);
+        fresh.setPeerMaxTableSize(size);
+        continue;
+      }
+      let list: readonly HeaderField[];
+      if (r === 1) {
+        // A new field (changes the table), or a block that fails and is undone.
+        const bad = rng.chance(0.3);
+        list = Object.freeze([
+          Object.freeze({ name: `x-${rng.int(0, 50)}`, value: bad ? "\u0100" : `${i}` }),
+          ...pick(rng, lists),
+        ]);
+        if (bad) {
+          assert.throws(() => cached.encodeToBytes(list), UsageError);
+          assert.throws(() => fresh.encodeToBytes([...list]), UsageError);
+          continue;
+        }
+      } else {
+        list = pick(rng, lists);
+      }
+      const a = cached.encodeToBytes(list);
+      const b = fresh.encodeToBytes([...list]);
+      assert.equal(toHex(a), toHex(b), `seed ${seed}, block ${i}`);
+      assert.deepEqual(
+        decoder.decode(a).map((f) => [f.name, f.value]),
+        list.map((f) => [f.name, f.value]),
+      );
+    }
+  }
+});
+
+Deno.test("HpackEncoder re-encodes a frozen list whose field has an accessor", () => {
+  let value = "a";
+  const field = Object.freeze({
+    name: "x-a",
+    get value() {
+      return value;
+    },
+  });
+  const list = Object.freeze([field]);
+  const encoder = new HpackEncoder({ huffman: "never" });
+  const decoder = new HpackDecoder();
+  decoder.decode(encoder.encodeToBytes(list)); // indexes x-a: a
+  assert.equal(decoder.decode(encoder.encodeToBytes(list))[0].value, "a");
+  value = "b";
+  assert.equal(decoder.decode(encoder.encodeToBytes(list))[0].value, "b");
 });
