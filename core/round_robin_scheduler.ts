@@ -16,15 +16,14 @@ import type { DataScheduler } from "./config.ts";
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { RoundRobinScheduler } from "./round_robin_scheduler.ts";
  *
  * const s = new RoundRobinScheduler();
  * s.setReady(1, true);
  * s.setReady(3, true);
- * assert.equal(s.next(), 1);
+ * if (s.next() !== 1) throw new Error("lowest id first");
  * s.charge(1, 100);
- * assert.equal(s.next(), 3);
+ * if (s.next() !== 3) throw new Error("then the one not yet charged");
  * ```
  */
 export class RoundRobinScheduler implements DataScheduler {

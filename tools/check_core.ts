@@ -52,27 +52,50 @@ function stripComments(src: string): string {
     .replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
 }
 
+/**
+ * The code of the fenced examples in doc comments, `*` prefixes removed. They run as doc tests
+ * (`deno test --doc`) and are what users copy, so they are held to the same rules as the code.
+ */
+function docExamples(src: string): string {
+  const code: string[] = [];
+  for (const comment of src.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+    let inside = false;
+    for (const raw of comment[0].split("\n")) {
+      const line = raw.replace(/^\s*\*\s?/, "");
+      if (line.startsWith("```")) inside = !inside;
+      else if (inside) code.push(line);
+    }
+  }
+  return code.join("\n");
+}
+
 const problems: string[] = [];
-for await (const file of walk(root)) {
-  const rel = file.pathname.slice(root.pathname.length - "core/".length);
-  const src = stripComments(await Deno.readTextFile(file));
+
+/** Records what `src` (comments already removed) imports or uses that core/ may not. */
+function check(file: URL, where: string, src: string): void {
   for (const m of src.matchAll(importRe)) {
     const spec = m[1] ?? m[2];
     if (!spec.startsWith(".")) {
-      problems.push(`${rel}: imports "${spec}" from outside core/`);
+      problems.push(`${where}: imports "${spec}" from outside core/`);
       continue;
     }
     const target = new URL(spec, file);
     if (!target.pathname.startsWith(root.pathname)) {
-      problems.push(`${rel}: imports "${spec}", which is outside core/`);
+      problems.push(`${where}: imports "${spec}", which is outside core/`);
     }
   }
-  const lines = src.split("\n");
-  lines.forEach((line, i) => {
+  src.split("\n").forEach((line, i) => {
     for (const rule of rules) {
-      if (rule.pattern.test(line)) problems.push(`${rel}:${i + 1}: ${rule.why}: ${line.trim()}`);
+      if (rule.pattern.test(line)) problems.push(`${where}:${i + 1}: ${rule.why}: ${line.trim()}`);
     }
   });
+}
+
+for await (const file of walk(root)) {
+  const rel = file.pathname.slice(root.pathname.length - "core/".length);
+  const text = await Deno.readTextFile(file);
+  check(file, rel, stripComments(text));
+  check(file, `${rel} (doc example)`, stripComments(docExamples(text)));
 }
 
 if (problems.length > 0) {

@@ -9,7 +9,6 @@
  *
  * @example Round trip a request through a shared context
  * ```ts
- * import assert from "node:assert/strict";
  * import { HpackDecoder, HpackEncoder } from "./mod.ts";
  *
  * const encoder = new HpackEncoder();
@@ -20,10 +19,10 @@
  *   { name: "authorization", value: "Bearer secret" },
  * ];
  * const fields = decoder.decode(encoder.encodeToBytes(request));
- * assert.equal(fields[1].value, "example.com");
- * assert.equal(fields[2].sensitive, true); // sent never-indexed
+ * if (fields[1].value !== "example.com") throw new Error();
+ * if (fields[2].sensitive !== true) throw new Error(); // sent never-indexed
  * // The second time, :authority is one octet from the dynamic table.
- * assert.equal(encoder.encodeToBytes(request.slice(0, 2)).length, 2);
+ * if (encoder.encodeToBytes(request.slice(0, 2)).length !== 2) throw new Error();
  * ```
  *
  * @module

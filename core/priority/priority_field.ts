@@ -23,11 +23,13 @@ import { DEFAULT_PRIORITY, isValidUrgency, type PriorityParams } from "./priorit
  *
  * @example Parse a request's priority
  * ```ts
- * import assert from "node:assert/strict";
  * import { parsePriorityField } from "./priority_field.ts";
- * assert.deepEqual(parsePriorityField("u=5, i"), { urgency: 5, incremental: true });
- * assert.deepEqual(parsePriorityField("u=9, i=?0"), { urgency: 3, incremental: false });
- * assert.equal(parsePriorityField("u=, i"), undefined);
+ * const p = parsePriorityField("u=5, i");
+ * if (p?.urgency !== 5 || !p.incremental) throw new Error("u=5, i");
+ * // An out-of-range urgency is ignored (default 3); i=?0 is false.
+ * const q = parsePriorityField("u=9, i=?0");
+ * if (q?.urgency !== 3 || q.incremental) throw new Error("u=9, i=?0");
+ * if (parsePriorityField("u=, i") !== undefined) throw new Error("not a dictionary");
  * ```
  *
  * @param value The field value; several field lines are joined with ", ".
@@ -61,10 +63,10 @@ export function parsePriorityField(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { priorityFromField } from "./priority_field.ts";
- * assert.deepEqual(priorityFromField("u=1"), { urgency: 1, incremental: false });
- * assert.deepEqual(priorityFromField("not a dictionary!"), { urgency: 3, incremental: false });
+ * if (priorityFromField("u=1").urgency !== 1) throw new Error("u=1");
+ * const d = priorityFromField("not a dictionary!"); // the defaults
+ * if (d.urgency !== 3 || d.incremental) throw new Error("defaults");
  * ```
  *
  * @param value The field value, or `undefined` when the request has none.
@@ -82,10 +84,10 @@ export function priorityFromField(value: string | undefined): PriorityParams {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { serializePriorityField } from "./priority_field.ts";
- * assert.equal(serializePriorityField({ urgency: 0, incremental: true }), "u=0, i");
- * assert.equal(serializePriorityField({ urgency: 3, incremental: false }), "");
+ * if (serializePriorityField({ urgency: 0, incremental: true }) !== "u=0, i") throw new Error();
+ * // The defaults need no field at all.
+ * if (serializePriorityField({ urgency: 3, incremental: false }) !== "") throw new Error();
  * ```
  *
  * @param params The parameters.

@@ -46,7 +46,6 @@ export interface PrioritySchedulerOptions extends UrgencySchedulerOptions, Depen
  *
  * @example Route signals and pick the next stream
  * ```ts
- * import assert from "node:assert/strict";
  * import { PriorityScheduler } from "./priority_scheduler.ts";
  * const s = new PriorityScheduler();
  * s.applyPeerSettings(1);
@@ -54,9 +53,9 @@ export interface PrioritySchedulerOptions extends UrgencySchedulerOptions, Depen
  * s.add(3, { field: "u=2" });
  * s.setReady(1, true);
  * s.setReady(3, true);
- * assert.equal(s.next(), 3);
+ * if (s.next() !== 3) throw new Error("urgency 2 goes before urgency 5");
  * s.priorityUpdate(1, "u=0");
- * assert.equal(s.next(), 1);
+ * if (s.next() !== 1) throw new Error("PRIORITY_UPDATE u=0 moves stream 1 first");
  * ```
  */
 export class PriorityScheduler implements SendScheduler<StreamPriorityInit | PriorityParams> {

@@ -100,16 +100,15 @@ class Level {
  *
  * @example Urgency first, then stream order for non-incremental responses
  * ```ts
- * import assert from "node:assert/strict";
  * import { UrgencyScheduler } from "./urgency_scheduler.ts";
  * const s = new UrgencyScheduler();
  * s.add(1, { urgency: 3, incremental: false });
  * s.add(3, { urgency: 1, incremental: false });
  * s.setReady(1, true);
  * s.setReady(3, true);
- * assert.equal(s.next(), 3);
+ * if (s.next() !== 3) throw new Error("urgency 1 goes first");
  * s.setReady(3, false);
- * assert.equal(s.next(), 1);
+ * if (s.next() !== 1) throw new Error("then urgency 3");
  * ```
  */
 export class UrgencyScheduler implements SendScheduler<PriorityParams> {

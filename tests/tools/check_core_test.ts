@@ -18,7 +18,7 @@ Deno.test("check_core passes on the real core/", async () => {
   assert.equal(code, 0, stderr);
 });
 
-Deno.test("check_core rejects outside imports, Deno, timers, the clock and Math.random", async () => {
+Deno.test("check_core rejects outside imports, Deno, timers, the clock and Math.random, in code and in doc examples", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.mkdir(`${dir}/core`);
@@ -32,12 +32,30 @@ Deno.test("check_core rejects outside imports, Deno, timers, the clock and Math.
         "export const b = setTimeout(() => {}, 1);",
         "export const c = Date.now();",
         "export const d = Math.random();",
+        "/**",
+        " * ```ts",
+        ' * import assert from "node:assert/strict";',
+        " * assert.equal(Date.now() > 0, true);",
+        " * ```",
+        " */",
+        "export const e = 1;",
       ].join("\n"),
     );
     await Deno.writeTextFile(`${dir}/core/good.ts`, 'import { y } from "./bad.ts";\n');
     const { code, stderr } = await runOn(`${dir}/core/`);
     assert.equal(code, 1);
-    for (const what of ['"effect"', '"../net/x.ts"', "Deno", "timer", "clock", "randomness"]) {
+    for (
+      const what of [
+        '"effect"',
+        '"../net/x.ts"',
+        "Deno",
+        "timer",
+        "clock",
+        "randomness",
+        'bad.ts (doc example): imports "node:assert/strict"',
+        "bad.ts (doc example):2: reads the clock",
+      ]
+    ) {
       assert.match(stderr, new RegExp(what.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
     }
     assert.doesNotMatch(stderr, /good\.ts/);
