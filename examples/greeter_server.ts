@@ -22,15 +22,13 @@ import {
   type Unary,
 } from "../rpc/service.ts";
 
-/** `helloworld.proto`, plus a server-streaming variant. */
-export const GREETER_PROTO = `syntax = "proto3";
-package helloworld;
-message HelloRequest { string name = 1; }
-message HelloReply { string message = 1; }
-service Greeter {
-  rpc SayHello (HelloRequest) returns (HelloReply);
-  rpc SayHelloStream (HelloRequest) returns (stream HelloReply);
-}`;
+/**
+ * `helloworld.proto` plus a server-streaming variant: `examples/protos/greeter.proto`, the same
+ * file `deno task gen:proto` turns into `examples/generated/` (see `examples/greeter_static.ts`).
+ */
+export const GREETER_PROTO: string = Deno.readTextFileSync(
+  new URL("./protos/greeter.proto", import.meta.url),
+);
 
 /** The Greeter's method types. */
 export type GreeterSpec = {
