@@ -3,6 +3,7 @@ import { Deferred, Effect, Stream } from "effect";
 import { connect } from "../../net/client.ts";
 import { sendPullOf, withSendPull } from "../../net/server.ts";
 import { withServer } from "./_helpers.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 function runScoped<A, E>(effect: Effect.Effect<A, E, import("effect").Scope.Scope>): Promise<A> {
   return Effect.runPromise(Effect.scoped(effect));
@@ -28,18 +29,8 @@ function countedBody(count: number, size: number) {
   return {
     body,
     state,
-    expected: concatChunks(Array.from({ length: count }, (_, i) => chunkAt(i))),
+    expected: concatBytes(Array.from({ length: count }, (_, i) => chunkAt(i))),
   };
-}
-
-function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 Deno.test("withSendPull registers a pull that sendPullOf finds, on the stream object only", () => {

@@ -6,7 +6,8 @@
  */
 
 import { Effect, Stream } from "effect";
-import type { Field, Fields, ServerHandler } from "../../rpc/exchange.ts";
+import type { Field, Fields, ServerHandler, ServerResponse } from "../../rpc/exchange.ts";
+import { concatBytes } from "../_support/bytes.ts";
 import { encodeEnvelope } from "../../rpc/envelope.ts";
 import { parseProto, type ServiceDescriptor, serviceFromRoot } from "../../rpc/service.ts";
 import type { BidiStreaming, ClientStreaming, ServerStreaming, Unary } from "../../rpc/service.ts";
@@ -86,28 +87,38 @@ export function rawExchange(
       body: Stream.fromIterable(request.body ?? []),
       signal: new AbortController().signal,
     });
+    return yield* collectResponse(res);
+  })));
+}
+
+/**
+ * Reads a handler's whole response: body (as a Stream, or through `readBody`), trailers, and
+ * whether it was Trailers-Only.
+ */
+export function collectResponse(
+  res: ServerResponse,
+  readBody: (body: Stream.Stream<Uint8Array, unknown>) => Effect.Effect<Uint8Array[]> = (body) =>
+    Effect.map(Stream.runCollect(body), (chunks) => Array.from(chunks)) as Effect.Effect<
+      Uint8Array[]
+    >,
+): Effect.Effect<RawResponse> {
+  return Effect.gen(function* () {
     const chunks = res.body === undefined
       ? []
       : res.body instanceof Uint8Array
       ? [res.body]
-      : Array.from(yield* Stream.runCollect(res.body));
+      : yield* readBody(res.body);
     const trailers = res.trailers === undefined
       ? []
       : Array.isArray(res.trailers)
       ? res.trailers as Field[]
       : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
-    const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      body.set(c, at);
-      at += c.length;
-    }
     return {
       status: res.status,
       headers: res.headers,
-      body,
+      body: concatBytes(chunks),
       trailers,
       headersOnly: res.body === undefined && res.trailers === undefined,
     };
-  })));
+  });
 }

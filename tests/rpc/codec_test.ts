@@ -16,6 +16,7 @@ import { parseProto } from "../../rpc/service.ts";
 import { RpcError } from "../../rpc/status.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
 import { Echo, type Msg, msgEnvelope } from "./_support.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 const ser = Echo.methods.Say.input;
 
@@ -336,16 +337,6 @@ function normalize(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
   }
   return value;
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 Deno.test("encodeMessage frames protobuf messages exactly as serialize + encodeEnvelope", () => {

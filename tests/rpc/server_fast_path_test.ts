@@ -22,7 +22,16 @@ import {
 } from "../../rpc/server.ts";
 import { connect } from "../../net/client.ts";
 import { RpcError } from "../../rpc/status.ts";
-import { Echo, get, grpcHeaders, type Msg, msgEnvelope, type RawResponse } from "./_support.ts";
+import {
+  collectResponse,
+  Echo,
+  get,
+  grpcHeaders,
+  type Msg,
+  msgEnvelope,
+  type RawResponse,
+} from "./_support.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 const SAY = "/test.echo.Echo/Say";
 
@@ -68,16 +77,6 @@ function server(options: ServerOptions = {}): ServerHandler {
   });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Runs one exchange. `whole`: the body is offered complete through `bodyIfComplete`, and the
  * body stream dies if anything reads it (so a test fails if the fast path is not taken).
@@ -100,28 +99,11 @@ function exchange(
       bodyIfComplete: whole
         ? () => {
           offered++;
-          return concat(body);
+          return concatBytes(body);
         }
         : undefined,
     });
-    const chunks = res.body === undefined
-      ? []
-      : res.body instanceof Uint8Array
-      ? [res.body]
-      : Array.from(yield* Stream.runCollect(res.body));
-    const trailers = res.trailers === undefined
-      ? []
-      : Array.isArray(res.trailers)
-      ? res.trailers as Field[]
-      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: concat(chunks),
-      trailers,
-      headersOnly: res.body === undefined && res.trailers === undefined,
-      offered,
-    };
+    return { ...(yield* collectResponse(res)), offered };
   })));
 }
 
@@ -454,23 +436,7 @@ function streamExchange(
       signal: new AbortController().signal,
       bodyIfComplete: () => body,
     });
-    const chunks = res.body === undefined
-      ? []
-      : res.body instanceof Uint8Array
-      ? [res.body]
-      : Array.from(yield* Stream.runCollect(res.body));
-    const trailers = res.trailers === undefined
-      ? []
-      : Array.isArray(res.trailers)
-      ? res.trailers as Field[]
-      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: concat(chunks),
-      trailers,
-      headersOnly: res.body === undefined && res.trailers === undefined,
-    };
+    return yield* collectResponse(res);
   })));
 }
 
@@ -586,23 +552,7 @@ function requestStreamExchange(
         : body,
       signal: new AbortController().signal,
     });
-    const out = res.body === undefined
-      ? []
-      : res.body instanceof Uint8Array
-      ? [res.body]
-      : Array.from(yield* Stream.runCollect(res.body));
-    const trailers = res.trailers === undefined
-      ? []
-      : Array.isArray(res.trailers)
-      ? res.trailers as Field[]
-      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: concat(out),
-      trailers,
-      headersOnly: res.body === undefined && res.trailers === undefined,
-    };
+    return yield* collectResponse(res);
   })));
 }
 
@@ -616,7 +566,7 @@ const REQUEST_STREAM_CASES: Array<{ name: string; chunks: Uint8Array[] }> = [
   { name: "no request", chunks: [] },
   {
     name: "two requests in one chunk",
-    chunks: [concat([msgEnvelope({ text: "a", n: 1 }), msgEnvelope({ text: "b", n: 2 })])],
+    chunks: [concatBytes([msgEnvelope({ text: "a", n: 1 }), msgEnvelope({ text: "b", n: 2 })])],
   },
   {
     name: "a request split in two",
@@ -660,7 +610,7 @@ Deno.test("makeServer notes each streamed request's own compression flag, with o
     const res = await requestStreamExchange(
       requestStreamServer(slow),
       "/test.echo.Echo/Sum",
-      [concat([
+      [concatBytes([
         gzipEnvelope({ text: "a" }),
         msgEnvelope({ text: "b" }),
         gzipEnvelope({ text: "c" }),
@@ -687,29 +637,17 @@ function pulledStreamExchange(body: Uint8Array, headers: Field[]): Promise<RawRe
       signal: new AbortController().signal,
       bodyIfComplete: () => body,
     });
-    const chunks: Uint8Array[] = [];
-    if (res.body instanceof Uint8Array) chunks.push(res.body);
-    else if (res.body !== undefined) {
-      const pull = bodyPullOf(res.body);
-      assert.ok(pull !== undefined, "a directly streamed body carries a pull");
-      for (;;) {
-        const batch = yield* pull;
-        if (batch === undefined) break;
-        chunks.push(...batch);
-      }
-    }
-    const trailers = res.trailers === undefined
-      ? []
-      : Array.isArray(res.trailers)
-      ? res.trailers as Field[]
-      : yield* (res.trailers as Effect.Effect<ReadonlyArray<Field>>);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: concat(chunks),
-      trailers,
-      headersOnly: res.body === undefined && res.trailers === undefined,
-    };
+    return yield* collectResponse(res, (body) =>
+      Effect.gen(function* () {
+        const pull = bodyPullOf(body);
+        assert.ok(pull !== undefined, "a directly streamed body carries a pull");
+        const chunks: Uint8Array[] = [];
+        for (;;) {
+          const batch = yield* pull;
+          if (batch === undefined) return chunks;
+          chunks.push(...batch);
+        }
+      }) as Effect.Effect<Uint8Array[]>);
   })));
 }
 
