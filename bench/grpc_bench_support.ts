@@ -146,7 +146,8 @@ export function grpcFrame(message: number[]): Uint8Array {
   return new Uint8Array([0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff, ...message]);
 }
 
-function varint(n: number): number[] {
+/** A protobuf base-128 varint. */
+export function varint(n: number): number[] {
   const out: number[] = [];
   while (n > 0x7f) {
     out.push((n & 0x7f) | 0x80);
@@ -285,4 +286,64 @@ export function timeoutHeaders(): string[] {
 export function numberOption(name: string, def: number): number {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Number(Deno.args[i + 1]) : def;
+}
+
+/** What {@link runInterleaved} measured, per server name: one value per repetition. */
+export interface InterleavedRuns {
+  /** Units per second (calls, or messages when a call carries several). */
+  readonly rate: Map<string, number[]>;
+  /** Server CPU microseconds per unit. */
+  readonly cpuUs: Map<string, number[]>;
+}
+
+/**
+ * Measures every server in turn, alternating their order each repetition, with the same h2load
+ * run: start, check one answer with a real gRPC client, warm up (JIT), then time `n` calls and
+ * read the server's CPU time around them. Each server runs alone; its process is killed after.
+ *
+ * @param o Servers, repetitions, the request, the check and the h2load settings; `unitsPerCall`
+ *   turns calls into messages, `unit` names them in the progress lines.
+ * @returns Throughput and CPU per unit, per server.
+ */
+export async function runInterleaved(o: {
+  readonly servers: readonly BenchServer[];
+  readonly reps: number;
+  readonly body: Uint8Array;
+  readonly check: (port: number) => Promise<void>;
+  readonly load: Omit<H2loadOptions, "port" | "bodyFile" | "n">;
+  readonly n: number;
+  readonly warmup: number;
+  readonly unitsPerCall?: number;
+  readonly unit: string;
+}): Promise<InterleavedRuns> {
+  const per = o.unitsPerCall ?? 1;
+  const rate = new Map<string, number[]>(o.servers.map((s) => [s.name, []]));
+  const cpuUs = new Map<string, number[]>(o.servers.map((s) => [s.name, []]));
+  const file = await bodyFile(o.body);
+  try {
+    for (let rep = 0; rep < o.reps; rep++) {
+      for (const server of rep % 2 === 0 ? o.servers : [...o.servers].reverse()) {
+        const running = await startServer(server);
+        try {
+          await o.check(running.port);
+          const run = (n: number) => h2load({ ...o.load, port: running.port, bodyFile: file, n });
+          await run(o.warmup);
+          const cpu0 = running.cpuSeconds();
+          const { rps } = await run(o.n);
+          const us = (running.cpuSeconds() - cpu0) / (o.n * per) * 1e6;
+          rate.get(server.name)!.push(rps * per);
+          cpuUs.get(server.name)!.push(us);
+          console.error(
+            `rep ${rep + 1}: ${server.name}: ${(rps * per).toFixed(0)} ${o.unit}/s, ` +
+              `${us.toFixed(2)} us CPU/${o.unit}`,
+          );
+        } finally {
+          await running.kill();
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+  return { rate, cpuUs };
 }

@@ -24,16 +24,15 @@ import { connectRpc } from "../rpc/h2_transport.ts";
 import { loadTestingRoot, testingServices } from "../rpc/testing/test_service.ts";
 import {
   benchServers,
-  bodyFile,
   CA,
   grpcFrame,
-  h2load,
   median,
   numberOption,
   ratios,
-  startServer,
+  runInterleaved,
   streamingRequest,
   timeoutHeaders,
+  varint,
 } from "./grpc_bench_support.ts";
 
 const kindAt = Deno.args.indexOf("--kind");
@@ -50,16 +49,6 @@ const CLIENTS = numberOption("clients", 2);
 const STREAMS = numberOption("streams", 8);
 const TLS = Deno.args.includes("--tls");
 const PATH = `/grpc.testing.TestService/${BIDI ? "FullDuplexCall" : "StreamingInputCall"}`;
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return out;
-}
 
 // `StreamingInputCallRequest{payload: {body: size zero bytes}}`.
 function inputRequest(size: number): number[] {
@@ -105,46 +94,16 @@ async function checkAnswer(port: number): Promise<void> {
   })));
 }
 
-const servers = benchServers(TLS);
-const file = await bodyFile(callBody());
-const results = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-// Server CPU microseconds per call, per server.
-const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-try {
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const server of rep % 2 === 0 ? servers : [...servers].reverse()) {
-      const running = await startServer(server);
-      try {
-        await checkAnswer(running.port);
-        const run = (n: number) =>
-          h2load({
-            port: running.port,
-            tls: TLS,
-            path: PATH,
-            bodyFile: file,
-            n,
-            clients: CLIENTS,
-            streams: STREAMS,
-            headers: timeoutHeaders(),
-          });
-        await run(Math.max(500, Math.floor(N / 5))); // warm-up (JIT)
-        const cpu0 = running.cpuSeconds();
-        const { rps } = await run(N);
-        const usPerCall = (running.cpuSeconds() - cpu0) / N * 1e6;
-        results.get(server.name)!.push(rps);
-        cpu.get(server.name)!.push(usPerCall);
-        console.error(
-          `rep ${rep + 1}: ${server.name}: ${rps.toFixed(0)} calls/s, ` +
-            `${usPerCall.toFixed(1)} us CPU/call`,
-        );
-      } finally {
-        await running.kill();
-      }
-    }
-  }
-} finally {
-  await Deno.remove(file);
-}
+const { rate: results, cpuUs: cpu } = await runInterleaved({
+  servers: benchServers(TLS),
+  reps: REPS,
+  body: callBody(),
+  check: checkAnswer,
+  load: { tls: TLS, path: PATH, clients: CLIENTS, streams: STREAMS, headers: timeoutHeaders() },
+  n: N,
+  warmup: Math.max(500, Math.floor(N / 5)),
+  unit: "call",
+});
 
 const what = BIDI
   ? `Bidi streaming (FullDuplexCall, ${MESSAGES} requests each asking for one ${SIZE}-byte response)`

@@ -18,14 +18,12 @@ import { connectRpc } from "../rpc/h2_transport.ts";
 import { loadTestingRoot, testingServices } from "../rpc/testing/test_service.ts";
 import {
   benchServers,
-  bodyFile,
   CA,
   grpcFrame,
-  h2load,
   median,
   numberOption,
   ratios,
-  startServer,
+  runInterleaved,
   streamingRequest,
   timeoutHeaders,
 } from "./grpc_bench_support.ts";
@@ -54,46 +52,17 @@ async function checkAnswer(port: number): Promise<void> {
   }
 }
 
-const servers = benchServers(TLS);
-const file = await bodyFile(grpcFrame(streamingRequest(MESSAGES, SIZE)));
-const results = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-// Server CPU microseconds per message, per server.
-const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-try {
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const server of rep % 2 === 0 ? servers : [...servers].reverse()) {
-      const running = await startServer(server);
-      try {
-        await checkAnswer(running.port);
-        const run = (n: number) =>
-          h2load({
-            port: running.port,
-            tls: TLS,
-            path: PATH,
-            bodyFile: file,
-            n,
-            clients: CLIENTS,
-            streams: STREAMS,
-            headers: timeoutHeaders(),
-          });
-        await run(Math.max(200, Math.floor(N / 10))); // warm-up (JIT)
-        const cpu0 = running.cpuSeconds();
-        const { rps } = await run(N);
-        const usPerMessage = (running.cpuSeconds() - cpu0) / (N * MESSAGES) * 1e6;
-        results.get(server.name)!.push(rps * MESSAGES);
-        cpu.get(server.name)!.push(usPerMessage);
-        console.error(
-          `rep ${rep + 1}: ${server.name}: ${(rps * MESSAGES).toFixed(0)} msg/s, ` +
-            `${usPerMessage.toFixed(2)} us CPU/message`,
-        );
-      } finally {
-        await running.kill();
-      }
-    }
-  }
-} finally {
-  await Deno.remove(file);
-}
+const { rate: results, cpuUs: cpu } = await runInterleaved({
+  servers: benchServers(TLS),
+  reps: REPS,
+  body: grpcFrame(streamingRequest(MESSAGES, SIZE)),
+  check: checkAnswer,
+  load: { tls: TLS, path: PATH, clients: CLIENTS, streams: STREAMS, headers: timeoutHeaders() },
+  n: N,
+  warmup: Math.max(200, Math.floor(N / 10)),
+  unitsPerCall: MESSAGES,
+  unit: "message",
+});
 
 console.log(
   `\nServer streaming (StreamingOutputCall, ${MESSAGES} x ${SIZE}-byte responses per call), ` +

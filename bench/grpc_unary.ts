@@ -23,15 +23,13 @@ import { connectRpc } from "../rpc/h2_transport.ts";
 import { loadTestingRoot, testingServices } from "../rpc/testing/test_service.ts";
 import {
   benchServers,
-  bodyFile,
   CA,
   grpcFrame,
-  h2load,
   median,
   numberOption,
   ratios,
+  runInterleaved,
   simpleRequest,
-  startServer,
 } from "./grpc_bench_support.ts";
 
 const REPS = numberOption("reps", 3);
@@ -56,45 +54,16 @@ async function checkAnswer(port: number): Promise<void> {
 }
 
 // SimpleRequest{response_size: 100, payload: {body: 100 zero bytes}} in one gRPC frame.
-const file = await bodyFile(grpcFrame(simpleRequest(100)));
-const servers = benchServers(TLS);
-const results = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-// Server CPU microseconds per call, per server.
-const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-try {
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const server of rep % 2 === 0 ? servers : [...servers].reverse()) {
-      const running = await startServer(server);
-      try {
-        await checkAnswer(running.port);
-        const run = (n: number) =>
-          h2load({
-            port: running.port,
-            tls: TLS,
-            path: PATH,
-            bodyFile: file,
-            n,
-            clients: CLIENTS,
-            streams: STREAMS,
-          });
-        await run(Math.max(1000, N / 10)); // warm-up (JIT)
-        const cpu0 = running.cpuSeconds();
-        const { rps } = await run(N);
-        const usPerCall = (running.cpuSeconds() - cpu0) / N * 1e6;
-        results.get(server.name)!.push(rps);
-        cpu.get(server.name)!.push(usPerCall);
-        console.error(
-          `rep ${rep + 1}: ${server.name}: ${rps.toFixed(0)} req/s, ` +
-            `${usPerCall.toFixed(1)} us CPU/call`,
-        );
-      } finally {
-        await running.kill();
-      }
-    }
-  }
-} finally {
-  await Deno.remove(file);
-}
+const { rate: results, cpuUs: cpu } = await runInterleaved({
+  servers: benchServers(TLS),
+  reps: REPS,
+  body: grpcFrame(simpleRequest(100)),
+  check: checkAnswer,
+  load: { tls: TLS, path: PATH, clients: CLIENTS, streams: STREAMS },
+  n: N,
+  warmup: Math.max(1000, N / 10),
+  unit: "call",
+});
 
 console.log(
   `\nUnary gRPC (UnaryCall, 100-byte request and response), ${TLS ? "TLS" : "h2c"}, ` +
