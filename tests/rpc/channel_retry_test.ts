@@ -145,6 +145,23 @@ Deno.test("makeH2Transport retries GOAWAY-refused streaming calls of every kind,
   }
 });
 
+Deno.test("makeH2Transport does not replay a refused streaming request past the 64 KiB it keeps", async () => {
+  await front(["goaway", "proxy"], async (url, seen) => {
+    const exit = await Effect.runPromiseExit(Effect.scoped(Effect.gen(function* () {
+      const channel = yield* openChannel(url);
+      // One 70,000-byte message: more than a retry may keep, so the refused call fails.
+      return yield* makeClient(Echo, channel.transport).Sum(
+        Stream.make({ text: "x".repeat(70_000), n: 1 }),
+      );
+    })));
+    assert.ok(Exit.isFailure(exit), "a request over the replay limit was retried");
+    const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error;
+    assert.ok(error instanceof RpcError);
+    assert.equal(error.code, Code.UNAVAILABLE);
+    assert.equal(seen(), 1);
+  });
+});
+
 Deno.test("makeH2Transport retries a REFUSED_STREAM call only once, then fails with UNAVAILABLE", async () => {
   await front(["refuse"], async (url, seen) => {
     const exit = await Effect.runPromiseExit(Effect.scoped(Effect.gen(function* () {
