@@ -1,8 +1,8 @@
 /**
  * h2load against h2kit's example server, `Deno.serve` and `node:http2`, TLS
  * and h2c, in the same run on the same machine; prints a markdown table and
- * the ratios the issue asks for. Also measures a raw Deno TLS socket's 1 MiB
- * throughput as the TLS bar for big bodies.
+ * the ratios the issue asks for. (The TLS bulk bar, a raw Deno TLS socket read by the same
+ * reader, is `bench/tls_bulk_pinned.ts`.)
  *
  * Usage: deno run -A bench/h2load_servers.ts [--reps N] [--small-n N] [--big-n N]
  *   [--only small|big] [--baseline DIR]
@@ -194,38 +194,6 @@ async function measure(spec: ServerSpec, warm: boolean): Promise<void> {
   }
 }
 
-/** Raw TLS socket throughput (MiB/s) moving 1 MiB writes from a Deno server to a Deno client. */
-async function rawTls(totalMiB: number): Promise<number> {
-  const cert = Deno.readTextFileSync(CERT);
-  const key = Deno.readTextFileSync(KEY);
-  const ca = Deno.readTextFileSync(`${certs}ca.crt`);
-  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const chunk = new Uint8Array(1 << 20).fill(0x78);
-  const server = (async () => {
-    const c = await listener.accept();
-    for (let i = 0; i < totalMiB; i++) {
-      let off = 0;
-      while (off < chunk.length) off += await c.write(chunk.subarray(off));
-    }
-    c.close();
-  })();
-  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
-  const buf = new Uint8Array(256 * 1024);
-  const t0 = performance.now();
-  let n = 0;
-  for (;;) {
-    const r = await conn.read(buf);
-    if (r === null) break;
-    n += r;
-  }
-  const secs = (performance.now() - t0) / 1000;
-  conn.close();
-  await server;
-  listener.close();
-  return n / 2 ** 20 / secs;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -234,9 +202,6 @@ function median(xs: number[]): number {
 for (let rep = 0; rep < REPS; rep++) {
   for (const spec of servers) await measure(spec, rep === 0);
 }
-const raw = TESTS.includes("big")
-  ? median([await rawTls(2000), await rawTls(2000), await rawTls(2000)])
-  : undefined;
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 /** "median (min..max)" of a series, or "-" when it was not measured. */
@@ -260,9 +225,6 @@ for (const spec of servers.filter((s) => s.tls).concat(servers.filter((s) => !s.
     `| ${spec.name} | ${mode} | ${cell(k + "small")} | ${cell(k + "big")} | ${cell(k + "cpu")} |`,
   );
 }
-if (raw !== undefined) {
-  console.log(`| raw Deno TLS socket (1 MiB writes, same process) | TLS | - | ${fmt(raw)} | - |`);
-}
 console.log("\nRatios (h2kit / other):");
 const others = ["Deno.serve", "node:http2", ...(BASELINE !== undefined ? ["h2kit (before)"] : [])];
 for (const mode of ["TLS", "h2c"]) {
@@ -274,15 +236,5 @@ for (const mode of ["TLS", "h2c"]) {
     }
     console.log(`- ${mode} vs ${other}: ${parts.join("; ")}`);
   }
-}
-if (raw !== undefined) {
-  // Not the issue's "0.9x a raw socket" measure: the raw server and its reader share one Deno
-  // thread here, while h2kit is read by h2load on the other core. BENCHMARKS.md gives the fair
-  // comparison (both read by one reader, pinned to separate cores).
-  console.log(
-    `- TLS big vs raw Deno TLS socket read in the same process (indicative only): ${
-      (m("h2kit", "TLS", "big") / raw).toFixed(2)
-    }x`,
-  );
 }
 console.log(failures.length === 0 ? "\nNo failed or errored requests." : failures.join("\n"));
