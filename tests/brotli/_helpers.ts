@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "../_support/bytes.ts";
 import { SeededRng } from "../_support/seeded_rng.ts";
 import {
   type BrotliBackendName,
@@ -56,17 +57,6 @@ export function splitRandomly(rng: SeededRng, bytes: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
-/** Joins chunks. */
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
 /** A readable stream of the given chunks. */
 export function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
   let i = 0;
@@ -82,7 +72,7 @@ export function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Arr
 export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const c of stream) chunks.push(c);
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 let bomb: Promise<Uint8Array> | undefined;
@@ -99,7 +89,7 @@ export function gigabyteBomb(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     for (let i = 0; i < 1024; i++) parts.push(...await enc.push(zeros));
     parts.push(...await enc.finish());
-    return concat(parts);
+    return concatBytes(parts);
   })();
   return bomb;
 }

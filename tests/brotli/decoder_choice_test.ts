@@ -10,14 +10,15 @@ import {
 } from "../../brotli/mod.ts";
 import { prefersNativeDecode, readStreamStart } from "../../brotli/_decoder_choice.ts";
 import { SeededRng } from "../_support/seeded_rng.ts";
-import { concat, textLike } from "./_helpers.ts";
+import { textLike } from "./_helpers.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 /** A stream as a streaming server sends it: flushed once, so its first meta-block is not last. */
 async function flushedStream(data: Uint8Array, lgwin = 22): Promise<Uint8Array> {
   const native = await loadBrotliBackend("native");
   const engine = native.createCompressor(resolveCompressOptions({ quality: 5, lgwin }));
   const out = [...await engine.push(data), ...await engine.flush(), ...await engine.finish()];
-  return concat(out);
+  return concatBytes(out);
 }
 
 Deno.test("readStreamStart reads WBITS and the first ISLAST bit", async () => {
@@ -74,6 +75,6 @@ Deno.test("decompress auto stays strict and bounded for messages it decodes nati
       `cut at ${cut}`,
     );
   }
-  const trailing = concat([packed, new Uint8Array([1, 2, 3])]);
+  const trailing = concatBytes([packed, new Uint8Array([1, 2, 3])]);
   await assert.rejects(decompress(trailing), BrotliCorruptInputError);
 });

@@ -11,18 +11,11 @@ import {
   loadBrotliBackend,
 } from "../../brotli/mod.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
-import {
-  BACKENDS,
-  concat,
-  gigabyteBomb,
-  mixed,
-  optionsFor,
-  splitRandomly,
-  textLike,
-} from "./_helpers.ts";
+import { BACKENDS, gigabyteBomb, mixed, optionsFor, splitRandomly, textLike } from "./_helpers.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 const collectBytes = <E>(s: Stream.Stream<Uint8Array, E>) =>
-  Effect.map(Stream.runCollect(s), (chunks) => concat(Array.from(chunks)));
+  Effect.map(Stream.runCollect(s), (chunks) => concatBytes(Array.from(chunks)));
 
 Deno.test("compressStream and decompressStream round-trip at arbitrary chunk boundaries", async () => {
   for (const seed of testSeeds(31, 2)) {
@@ -115,9 +108,9 @@ Deno.test("compressStream with flushEveryChunk emits decodable output per elemen
   let acc: Uint8Array = new Uint8Array(0);
   const texts: string[] = [];
   for (const c of chunks) {
-    acc = concat([acc, c]);
+    acc = concatBytes([acc, c]);
     const d = (await loadBrotliBackend("wasm")).createDecompressor(1 << 20);
-    texts.push(new TextDecoder().decode(concat(await d.push(acc))));
+    texts.push(new TextDecoder().decode(concatBytes(await d.push(acc))));
   }
   assert.ok(texts.includes("alpha"), JSON.stringify(texts));
   assert.ok(texts.includes("alphabeta"), JSON.stringify(texts));

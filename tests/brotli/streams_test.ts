@@ -14,7 +14,6 @@ import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
 import {
   BACKENDS,
   collect,
-  concat,
   gigabyteBomb,
   mixed,
   optionsFor,
@@ -22,6 +21,7 @@ import {
   streamOf,
   textLike,
 } from "./_helpers.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 Deno.test("CompressStream and DecompressStream round-trip at arbitrary chunk boundaries", async () => {
   for (const seed of testSeeds(21, 3)) {
@@ -50,7 +50,7 @@ Deno.test("DecompressStream errors with typed errors for truncated, corrupt and 
     ["truncated", packed.subarray(0, packed.length - 1)],
     ["half", packed.subarray(0, packed.length >> 1)],
     ["empty", new Uint8Array(0)],
-    ["trailing", concat([packed, new Uint8Array([1, 2, 3])])],
+    ["trailing", concatBytes([packed, new Uint8Array([1, 2, 3])])],
     ["garbage", new Uint8Array(64).fill(0xff)],
   ];
   for (const backend of BACKENDS) {
@@ -115,15 +115,15 @@ Deno.test("CompressStream flush makes the data so far decodable before the end o
     await cs.flush();
     expected += message;
     // Let the reader take what the flush enqueued (a bounded number of turns, no timing).
-    for (let i = 0; i < 100 && concat(decoded).length < expected.length; i++) {
+    for (let i = 0; i < 100 && concatBytes(decoded).length < expected.length; i++) {
       await new Promise((r) => setTimeout(r, 0));
     }
-    assert.equal(new TextDecoder().decode(concat(decoded)), expected);
+    assert.equal(new TextDecoder().decode(concatBytes(decoded)), expected);
   }
   await writer.close();
   await pump;
   assert.deepEqual(await decoder.finish(), []);
-  assert.equal(new TextDecoder().decode(concat(decoded)), expected);
+  assert.equal(new TextDecoder().decode(concatBytes(decoded)), expected);
 });
 
 Deno.test("CompressStream flushEveryChunk lets each chunk decode on arrival", async () => {
@@ -138,13 +138,13 @@ Deno.test("CompressStream flushEveryChunk lets each chunk decode on arrival", as
       const message = `event ${i}: ${"x".repeat(i * 10)}`;
       const wrote = writer.write(new TextEncoder().encode(message));
       const got: Uint8Array[] = [];
-      while (concat(got).length < message.length) {
+      while (concatBytes(got).length < message.length) {
         const r = await reader.read();
         assert.equal(r.done, false, backend);
         got.push(...(await decoder.push(r.value!)));
       }
       await wrote;
-      assert.equal(new TextDecoder().decode(concat(got)), message, backend);
+      assert.equal(new TextDecoder().decode(concatBytes(got)), message, backend);
     }
     writer.close();
     await collect(

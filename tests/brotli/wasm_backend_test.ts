@@ -7,7 +7,8 @@ import {
   resolveCompressOptions,
 } from "../../brotli/mod.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
-import { BACKENDS, concat, mixed, textLike, windowBits } from "./_helpers.ts";
+import { BACKENDS, mixed, textLike, windowBits } from "./_helpers.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 Deno.test("wasm compress at qualities 0-1 writes exactly native's stream", async () => {
   // brotli-wasm's one-shot call feeds its encoder 4 KiB at a time, which at these qualities
@@ -88,7 +89,7 @@ Deno.test("wasm decompress grows its output requests and still stops at the limi
     out.push(...(await engine.push(packed.subarray(i, i + 1))));
   }
   out.push(...(await engine.finish()));
-  assert.deepEqual(concat(out), data);
+  assert.deepEqual(concatBytes(out), data);
 });
 
 Deno.test("loadBrotliBackend auto remembers its answer per need", async () => {

@@ -7,6 +7,7 @@
 
 import { Effect, Exit, Scope } from "effect";
 import { type H2Server, serve, type ServeOptions } from "../../net/server.ts";
+import { concatBytes } from "../_support/bytes.ts";
 
 const certDir = new URL("../_support/certs/", import.meta.url);
 /** PEM of the test CA. */
@@ -171,4 +172,51 @@ export function h2loadCounts(
       .exec(output);
   if (!m) throw new Error(`Cannot parse h2load output: ${output}`);
   return { total: +m[1], succeeded: +m[2], failed: +m[3], errored: +m[4] };
+}
+
+/**
+ * Reads `conn` until EOF or `timeoutMs` (then closes it); returns the bytes and whether the peer
+ * closed first.
+ */
+export async function readUntilClosed(
+  conn: Deno.Conn,
+  timeoutMs: number,
+): Promise<{ bytes: Uint8Array; peerClosed: boolean }> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  let peerClosed = false;
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) {
+        peerClosed = true;
+        break;
+      }
+      chunks.push(buf.slice(0, n));
+    }
+  } catch {
+    // Closed by the timer.
+  } finally {
+    clearTimeout(timer);
+  }
+  if (peerClosed) conn.close();
+  return { bytes: concatBytes(chunks), peerClosed };
+}
+
+/** The error codes of the GOAWAY frames in raw server output, in order. */
+export function goAwayCodes(bytes: Uint8Array): number[] {
+  const codes: number[] = [];
+  let at = 0;
+  while (at + 9 <= bytes.length) {
+    const len = (bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2];
+    if (bytes[at + 3] === 0x7 && at + 9 + 8 <= bytes.length) {
+      const p = at + 9 + 4;
+      codes.push(
+        ((bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3]) >>> 0,
+      );
+    }
+    at += 9 + len;
+  }
+  return codes;
 }

@@ -2,48 +2,8 @@ import assert from "node:assert/strict";
 import { Cause, Effect, Exit } from "effect";
 import { connect } from "../../net/client.ts";
 import { SeededRng } from "../_support/seeded_rng.ts";
-import { withServer } from "./_helpers.ts";
-
-const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-
-async function readAll(conn: Deno.Conn, timeoutMs: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  const timer = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-    }
-  } catch {
-    // Closed by the timer.
-  } finally {
-    clearTimeout(timer);
-  }
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** Finds a GOAWAY frame in raw server output and returns its error code. */
-function goAwayCode(bytes: Uint8Array): number | undefined {
-  let at = 0;
-  while (at + 9 <= bytes.length) {
-    const len = (bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2];
-    const type = bytes[at + 3];
-    if (type === 0x7 && at + 9 + 8 <= bytes.length) {
-      const p = at + 9 + 4;
-      return ((bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3]) >>> 0;
-    }
-    at += 9 + len;
-  }
-  return undefined;
-}
+import { CONNECTION_PREFACE } from "../../core/connection.ts";
+import { goAwayCodes, readUntilClosed, withServer } from "./_helpers.ts";
 
 Deno.test("serve answers garbage after the preface with GOAWAY and keeps serving others", async () => {
   await withServer({ handler: () => Effect.succeed({ body: "ok" }) }, async (server) => {
@@ -53,16 +13,16 @@ Deno.test("serve answers garbage after the preface with GOAWAY and keeps serving
       // A frame header claiming a huge frame is a FRAME_SIZE_ERROR on any connection.
       garbage.set([0xff, 0xff, 0xff, 0x0, 0x0, 0, 0, 0, 0], 0);
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-      await conn.write(PREFACE);
+      await conn.write(CONNECTION_PREFACE);
       await conn.write(garbage);
-      const reply = await readAll(conn, 3000);
-      assert.notEqual(goAwayCode(reply), undefined, `seed ${seed}: no GOAWAY`);
-      assert.notEqual(goAwayCode(reply), 0);
+      const codes = goAwayCodes((await readUntilClosed(conn, 3000)).bytes);
+      assert.notEqual(codes[0], undefined, `seed ${seed}: no GOAWAY`);
+      assert.notEqual(codes[0], 0);
     }
     // A bad preface (an HTTP/1.1 request) is closed too.
     const h1 = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     await h1.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
-    await readAll(h1, 3000);
+    await readUntilClosed(h1, 3000);
     const text = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
       const client = yield* connect(server.url);
       return yield* Effect.flatMap(client.request({}), (r) => r.text);

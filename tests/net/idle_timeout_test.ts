@@ -1,60 +1,10 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { connect } from "../../net/client.ts";
-import { withServer } from "./_helpers.ts";
+import { CONNECTION_PREFACE } from "../../core/connection.ts";
+import { goAwayCodes, readUntilClosed, withServer } from "./_helpers.ts";
 
-const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const EMPTY_SETTINGS = new Uint8Array([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
-
-/** Reads until EOF or `timeoutMs`; returns the bytes and whether the peer closed first. */
-async function readUntilClosed(
-  conn: Deno.Conn,
-  timeoutMs: number,
-): Promise<{ bytes: Uint8Array; peerClosed: boolean }> {
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  let peerClosed = false;
-  const timer = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) {
-        peerClosed = true;
-        break;
-      }
-      chunks.push(buf.slice(0, n));
-    }
-  } catch {
-    // Closed by the timer.
-  } finally {
-    clearTimeout(timer);
-  }
-  if (peerClosed) conn.close();
-  const bytes = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return { bytes, peerClosed };
-}
-
-/** The error codes of the GOAWAY frames in raw server output. */
-function goAwayCodes(bytes: Uint8Array): number[] {
-  const codes: number[] = [];
-  let at = 0;
-  while (at + 9 <= bytes.length) {
-    const len = (bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2];
-    if (bytes[at + 3] === 0x7 && at + 9 + 8 <= bytes.length) {
-      const p = at + 9 + 4;
-      codes.push(
-        ((bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3]) >>> 0,
-      );
-    }
-    at += 9 + len;
-  }
-  return codes;
-}
 
 function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -75,7 +25,7 @@ Deno.test("serve closes a connection that never opens a stream after idleTimeout
     handler: () => Effect.succeed({ body: "ok" }),
   }, async (server) => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-    await conn.write(PREFACE);
+    await conn.write(CONNECTION_PREFACE);
     await conn.write(EMPTY_SETTINGS);
     const started = Date.now();
     const { bytes, peerClosed } = await readUntilClosed(conn, 5_000);

@@ -11,6 +11,7 @@ import { concatBytes } from "../_support/bytes.ts";
 import { encodeEnvelope } from "../../rpc/envelope.ts";
 import { parseProto, type ServiceDescriptor, serviceFromRoot } from "../../rpc/service.ts";
 import type { BidiStreaming, ClientStreaming, ServerStreaming, Unary } from "../../rpc/service.ts";
+import type { ServiceHandlers } from "../../rpc/server.ts";
 
 /** A small echo service with the four call kinds. */
 export const ECHO_PROTO = `syntax = "proto3";
@@ -43,6 +44,18 @@ export const Echo: ServiceDescriptor<EchoSpec> = serviceFromRoot<EchoSpec>(
   parseProto(ECHO_PROTO),
   "test.echo.Echo",
 );
+
+/**
+ * Plain handlers for the four echo methods: `Say` answers "say <text>", `Count` streams 1..n,
+ * `Sum` adds the requests' `n`, `Chat` answers each request with "re <text>".
+ */
+export const echoHandlers: ServiceHandlers<EchoSpec> = {
+  Say: (m) => Effect.succeed({ text: `say ${m.text}` }),
+  Count: (m) => Stream.range(1, Number(m.n)).pipe(Stream.map((i) => ({ n: i }))),
+  Sum: (ms) =>
+    Stream.runFold(ms, () => 0, (a, m: Msg) => a + Number(m.n)).pipe(Effect.map((n) => ({ n }))),
+  Chat: (ms) => Stream.map(ms, (m) => ({ text: `re ${m.text}` })),
+};
 
 /** Standard gRPC request headers plus extras. */
 export function grpcHeaders(extra: Field[] = []): Field[] {

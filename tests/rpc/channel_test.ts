@@ -8,15 +8,9 @@ import { Code } from "../../rpc/code.ts";
 import { serveRpc } from "../../rpc/h2_transport.ts";
 import { implement, makeServer } from "../../rpc/server.ts";
 import { RpcError } from "../../rpc/status.ts";
-import { Echo, type Msg } from "./_support.ts";
+import { Echo, echoHandlers } from "./_support.ts";
 
-const echo = makeServer([implement(Echo, {
-  Say: (m) => Effect.succeed({ text: `say ${m.text}` }),
-  Count: (m) => Stream.range(1, Number(m.n)).pipe(Stream.map((i) => ({ n: i }))),
-  Sum: (ms) =>
-    Stream.runFold(ms, () => 0, (a, m: Msg) => a + Number(m.n)).pipe(Effect.map((n) => ({ n }))),
-  Chat: (ms) => Stream.map(ms, (m) => ({ text: `re ${m.text}` })),
-})]);
+const echo = makeServer([implement(Echo, echoHandlers)]);
 
 /** Small, jitter-free backoff for tests. */
 const FAST = { initialBackoffMs: 20, multiplier: 2, jitter: 0, maxBackoffMs: 200 };

@@ -52,12 +52,7 @@ Deno.test("decodeMessages decodes compressed and plain messages split anywhere",
     const wire = msgs.map((m) =>
       encodeMessage(m, ser, { compression: gzip, compress: rng.chance(0.5), maxSendBytes: 1 << 20 })
     );
-    const all = new Uint8Array(wire.reduce((n, w) => n + w.length, 0));
-    let at = 0;
-    for (const w of wire) {
-      all.set(w, at);
-      at += w.length;
-    }
+    const all = concatBytes(wire);
     const got = await Effect.runPromise(Stream.runCollect(
       decodeMessages(Stream.fromIterable(split(all, rng)), ser, { compression: gzip }),
     ));

@@ -2,17 +2,8 @@ import { strict as assert } from "node:assert";
 import { Code } from "../../rpc/code.ts";
 import { encodeEnvelope, type Envelope, EnvelopeReader } from "../../rpc/envelope.ts";
 import { RpcError } from "../../rpc/status.ts";
+import { concatBytes } from "../_support/bytes.ts";
 import { SeededRng, testSeeds } from "../_support/seeded_rng.ts";
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function drain(reader: EnvelopeReader): Envelope[] {
   const out: Envelope[] = [];
@@ -37,7 +28,7 @@ Deno.test("EnvelopeReader parses messages split at random points", () => {
       compressed: rng.chance(0.3),
       data: rng.bytes(rng.chance(0.1) ? rng.int(1000, 70000) : rng.int(0, 40)),
     }));
-    const wire = concat(messages.map((m) => encodeEnvelope(m.data, m.compressed)));
+    const wire = concatBytes(messages.map((m) => encodeEnvelope(m.data, m.compressed)));
     const reader = new EnvelopeReader();
     const got: Envelope[] = [];
     let at = 0;

@@ -21,7 +21,7 @@ import {
 import { connect } from "../../net/client.ts";
 import { serve } from "../../net/server.ts";
 import { streamReset } from "../../net/errors.ts";
-import { Echo, get, grpcHeaders, type Msg, msgEnvelope } from "./_support.ts";
+import { Echo, echoHandlers, get, grpcHeaders, type Msg, msgEnvelope } from "./_support.ts";
 
 const certDir = new URL("../_support/certs/", import.meta.url);
 const CA = Deno.readTextFileSync(new URL("ca.crt", certDir));
@@ -80,15 +80,7 @@ for (const secure of [false, true]) {
 const counting = (n: number) => Stream.range(1, n).pipe(Stream.map((i) => ({ n: i })));
 
 Deno.test("makeH2Transport carries all four call kinds over h2c", async () => {
-  const handler = makeServer([implement(Echo, {
-    Say: (m) => Effect.succeed({ text: `say ${m.text}` }),
-    Count: (m) => Stream.range(1, Number(m.n)).pipe(Stream.map((i) => ({ n: i }))),
-    Sum: (ms) =>
-      Stream.runFold(ms, () => 0, (a, m: Msg) => a + Number(m.n)).pipe(
-        Effect.map((n) => ({ n })),
-      ),
-    Chat: (ms) => Stream.map(ms, (m) => ({ text: `re ${m.text}` })),
-  })]);
+  const handler = makeServer([implement(Echo, echoHandlers)]);
   const got = await withRpc(handler, false, (transport) =>
     Effect.gen(function* () {
       const c = makeClient(Echo, transport);

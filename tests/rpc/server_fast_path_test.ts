@@ -412,8 +412,9 @@ const COUNT = "/test.echo.Echo/Count";
 /** How many "hang-after" streams have run their finalizer. */
 let hangFinalized = 0;
 
-function countServer(slow: boolean): ServerHandler {
-  return makeServer([implement(Echo, { Count: count })], {
+/** The streaming methods under test; `slow` takes the general path instead of the fast one. */
+function streamingServer(slow: boolean): ServerHandler {
+  return makeServer([implement(Echo, { Count: count, Chat: chat, Sum: sum })], {
     compressions: new CompressionRegistry([gzip]),
     maxSendMessageBytes: 1000,
     // A pass-through interceptor takes the general path (handler fiber and queue).
@@ -463,15 +464,15 @@ for (const c of STREAM_CASES) {
   Deno.test(`makeServer streams a server-streaming answer like the general path: ${c.name}`, async () => {
     const body = msgEnvelope(c.msg);
     const headers = c.headers ?? grpcHeaders();
-    const slow = await streamExchange(countServer(true), body, headers);
-    const fast = await streamExchange(countServer(false), body, headers);
+    const slow = await streamExchange(streamingServer(true), body, headers);
+    const fast = await streamExchange(streamingServer(false), body, headers);
     assert.deepEqual(fast, slow);
   });
 }
 
 Deno.test("makeServer server streaming over h2: messages, then a mid-stream status", async () => {
   const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const srv = yield* serveRpc(countServer(false), { onError: () => {} });
+    const srv = yield* serveRpc(streamingServer(false), { onError: () => {} });
     const client = makeClient(Echo, yield* connectRpc(srv.url));
     const ok = yield* Stream.runCollect(client.Count({ n: 200 }));
     const failed = yield* Effect.exit(
@@ -516,14 +517,6 @@ const sum = (requests: Stream.Stream<Msg, RpcError>, ctx: ServerCallContext) =>
     Stream.runFold(() => "", (acc, m) => `${acc}${ctx.requestCompressed ? "z" : "p"}${m.text}`),
     Effect.map((text) => ({ text })),
   );
-
-function requestStreamServer(slow: boolean): ServerHandler {
-  return makeServer([implement(Echo, { Chat: chat, Sum: sum })], {
-    compressions: new CompressionRegistry([gzip]),
-    maxSendMessageBytes: 1000,
-    interceptors: slow ? [(_ctx, next) => next] : [],
-  });
-}
 
 /**
  * Runs a client-streaming or bidi exchange whose request body is `chunks`: `pull` registers a
@@ -596,8 +589,8 @@ for (const c of REQUEST_STREAM_CASES) {
     ]]
   ) {
     Deno.test(`makeServer answers a ${kind} call read through a body pull like the general path: ${c.name}`, async () => {
-      const slow = await requestStreamExchange(requestStreamServer(true), path, c.chunks, false);
-      const fast = await requestStreamExchange(requestStreamServer(false), path, c.chunks, true);
+      const slow = await requestStreamExchange(streamingServer(true), path, c.chunks, false);
+      const fast = await requestStreamExchange(streamingServer(false), path, c.chunks, true);
       assert.deepEqual(fast, slow);
     });
   }
@@ -608,7 +601,7 @@ Deno.test("makeServer notes each streamed request's own compression flag, with o
   // body is read through a registered pull or (another transport, interceptors) as a Stream.
   for (const [pull, slow] of [[true, false], [false, false], [false, true]]) {
     const res = await requestStreamExchange(
-      requestStreamServer(slow),
+      streamingServer(slow),
       "/test.echo.Echo/Sum",
       [concatBytes([
         gzipEnvelope({ text: "a" }),
@@ -628,7 +621,7 @@ Deno.test("makeServer notes each streamed request's own compression flag, with o
 /** Like `streamExchange`, reading the response body through its registered pull. */
 function pulledStreamExchange(body: Uint8Array, headers: Field[]): Promise<RawResponse> {
   return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const res = yield* countServer(false)({
+    const res = yield* streamingServer(false)({
       method: "POST",
       path: COUNT,
       authority: "test",
@@ -655,7 +648,7 @@ for (const c of STREAM_CASES) {
   Deno.test(`makeServer's response-body pull sends what its Stream would: ${c.name}`, async () => {
     const body = msgEnvelope(c.msg);
     const headers = c.headers ?? grpcHeaders();
-    const viaStream = await streamExchange(countServer(false), body, headers);
+    const viaStream = await streamExchange(streamingServer(false), body, headers);
     const viaPull = await pulledStreamExchange(body, headers);
     assert.deepEqual(viaPull, viaStream);
   });
@@ -715,8 +708,8 @@ for (const c of STREAM_CASES) {
     const body = msgEnvelope(c.msg);
     // The case's own extra headers (after grpcHeaders' content-type and te), plus the timeout.
     const headers = withTimeout("10S", c.headers?.slice(2));
-    const slow = await streamExchange(countServer(true), body, headers);
-    const fast = await streamExchange(countServer(false), body, headers);
+    const slow = await streamExchange(streamingServer(true), body, headers);
+    const fast = await streamExchange(streamingServer(false), body, headers);
     assert.deepEqual(fast, slow);
     assert.deepEqual(await pulledStreamExchange(body, headers), fast);
   });
@@ -727,14 +720,14 @@ for (const c of REQUEST_STREAM_CASES) {
     const headers = withTimeout("10S", [{ name: "grpc-encoding", value: "gzip" }]);
     const path = "/test.echo.Echo/Chat";
     const slow = await requestStreamExchange(
-      requestStreamServer(true),
+      streamingServer(true),
       path,
       c.chunks,
       false,
       headers,
     );
     const fast = await requestStreamExchange(
-      requestStreamServer(false),
+      streamingServer(false),
       path,
       c.chunks,
       true,
@@ -755,8 +748,8 @@ Deno.test("makeServer ends a server stream mid-stream at its deadline like the g
   const body = msgEnvelope({ text: "hang-after", n: 2 });
   const headers = withTimeout("50m");
   const before = hangFinalized;
-  const slow = await streamExchange(countServer(true), body, headers);
-  const fast = await streamExchange(countServer(false), body, headers);
+  const slow = await streamExchange(streamingServer(true), body, headers);
+  const fast = await streamExchange(streamingServer(false), body, headers);
   assert.deepEqual(fast, slow);
   assert.equal(get(fast.trailers, "grpc-status"), String(Code.DEADLINE_EXCEEDED));
   assert.equal(fast.body.length, 2 * msgEnvelope({ n: 1 }).length);
@@ -771,8 +764,8 @@ Deno.test("makeServer answers Trailers-Only DEADLINE_EXCEEDED when the deadline 
   const body = msgEnvelope({ text: "hang-after", n: 0 });
   const headers = withTimeout("20m");
   const before = hangFinalized;
-  const slow = await streamExchange(countServer(true), body, headers);
-  const fast = await streamExchange(countServer(false), body, headers);
+  const slow = await streamExchange(streamingServer(true), body, headers);
+  const fast = await streamExchange(streamingServer(false), body, headers);
   assert.deepEqual(fast, slow);
   assert.equal(get(fast.headers, "grpc-status"), String(Code.DEADLINE_EXCEEDED));
   assert.equal(hangFinalized, before + 2);

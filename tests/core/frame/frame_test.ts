@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../_support/bytes.ts";
 import { ByteWriter } from "../../../core/byte_writer.ts";
 import { ErrorCode } from "../../../core/error_code.ts";
 import { FrameSizeError, H2Error, ProtocolError, UsageError } from "../../../core/errors.ts";
@@ -718,7 +719,7 @@ Deno.test("writeFieldBlock splits at maxFrameSize into HEADERS and CONTINUATION 
     16384,
     100,
   ]);
-  assert.deepEqual(joinBytes([h.fragment, c1.fragment, c2.fragment]), block);
+  assert.deepEqual(concatBytes([h.fragment, c1.fragment, c2.fragment]), block);
   for (const f of frames) assert.equal(f.streamId, 3);
 });
 
@@ -742,7 +743,7 @@ Deno.test("writeFieldBlock accounts for padding and priority in the first frame"
   assert.equal(h.fragment.length, 16384 - 10 - 5);
   assert.equal(h.endStream, false);
   assert.equal(c.endHeaders, true);
-  assert.deepEqual(joinBytes([h.fragment, c.fragment]), block);
+  assert.deepEqual(concatBytes([h.fragment, c.fragment]), block);
 });
 
 Deno.test("writeFieldBlock exact multiple of maxFrameSize ends without an empty CONTINUATION", () => {
@@ -793,7 +794,7 @@ Deno.test("writePushPromise splits the promised request into PUSH_PROMISE and CO
   assert.equal(p.fragment.length, 16380);
   assert.equal(p.endHeaders, false);
   assert.equal(c.endHeaders, true);
-  assert.deepEqual(joinBytes([p.fragment, c.fragment]), block);
+  assert.deepEqual(concatBytes([p.fragment, c.fragment]), block);
   const small = new ByteWriter();
   writePushPromise(small, {
     streamId: 1,
@@ -850,17 +851,6 @@ Deno.test("FrameFlag values match RFC 9113 §6", () => {
   assert.equal(frameTypeName(FrameType.PRIORITY_UPDATE), "PRIORITY_UPDATE");
   assert.equal(frameTypeName(0xfa), "UNKNOWN(0xfa)");
 });
-
-function joinBytes(parts: Uint8Array[]): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 Deno.test("SettingId values match RFC 9113 §6.5.2, RFC 8441 and RFC 9218", () => {
   assert.deepEqual(SettingId, {

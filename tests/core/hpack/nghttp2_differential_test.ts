@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../_support/bytes.ts";
 import { type HeaderField, HpackDecoder, HpackEncoder } from "../../../core/hpack/mod.ts";
 import { buildCorpus } from "../../../bench/hpack_corpus.ts";
 import { SeededRng, testSeeds } from "../../_support/seeded_rng.ts";
@@ -62,8 +63,7 @@ async function runPeer(mode: string, connections: Block[][]): Promise<string[][]
       }
     }
   }
-  const input = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (input.set(p, at), at + p.length), 0);
+  const input = concatBytes(parts);
   const child = new Deno.Command(peer!, { args: [mode], stdin: "piped", stdout: "piped" }).spawn();
   // Read while writing: the peer answers block by block, so a full stdout
   // pipe would otherwise block it while we block on its full stdin.
