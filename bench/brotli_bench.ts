@@ -26,42 +26,10 @@ import {
   loadBrotliSyncCodec,
   resolveCompressOptions,
 } from "../brotli/mod.ts";
+import { bestOfRounds } from "./_best_of_rounds.ts";
 import { jsonCorpus, mixedCorpus, protobufCorpus } from "./brotli_corpus.ts";
 
 const MB = 1e6;
-
-/** Runs `f` repeatedly for at least `minMs` (and at least once); returns ms per call. */
-async function once(f: () => unknown, minMs: number): Promise<number> {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < minMs || n === 0) {
-    const x = f();
-    if (x instanceof Promise) await x;
-    n++;
-    t = performance.now();
-  }
-  return (t - t0) / n;
-}
-
-/**
- * Times several cases in interleaved rounds and keeps each case's best round, so a burst of load
- * from other processes on the shared machine hits every case alike instead of one.
- */
-async function compare(
-  cases: ReadonlyArray<readonly [string, () => unknown]>,
-  minMs: number,
-  rounds = 5,
-): Promise<Map<string, number>> {
-  const best = new Map<string, number>();
-  for (let r = 0; r < rounds; r++) {
-    for (const [label, f] of cases) {
-      const ms = await once(f, minMs);
-      best.set(label, Math.min(best.get(label) ?? Infinity, ms));
-    }
-  }
-  return best;
-}
 
 interface Row {
   quality: number;
@@ -106,7 +74,7 @@ async function throughput(
   cases.push(["d:auto", async () => {
     for (const p of packed) await decompress(p, { maxOutputSize: Infinity });
   }]);
-  const best = await compare(cases, minMs, rounds);
+  const best = await bestOfRounds(cases, minMs, rounds);
   return [...backends.map((b) => b.name), "auto"].map((name) => ({
     quality,
     backend: name,
@@ -141,7 +109,7 @@ async function sizeClasses(native: BrotliBackend, wasm: BrotliBackend): Promise<
   const warmPacked = native.compress(warm, resolveCompressOptions()) as Uint8Array;
   for (const q of [1, 4, 6]) {
     const opts = resolveCompressOptions({ quality: q });
-    await compare(
+    await bestOfRounds(
       [
         ["n", () => native.compress(warm, opts)],
         ["w", () => wasm.compress(warm, opts)],
@@ -180,7 +148,7 @@ async function sizeClasses(native: BrotliBackend, wasm: BrotliBackend): Promise<
       // Many short interleaved rounds, best kept: on a shared machine the minimum is the
       // estimate least disturbed by other processes.
       const big = sc.bytes > 64 << 10 || q === 11;
-      const best = await compare(cases, big ? 0 : 15, slow ? 1 : big ? 7 : 12);
+      const best = await bestOfRounds(cases, big ? 0 : 15, slow ? 1 : big ? 7 : 12);
       const per = (k: string) => (best.get(k)! / msgs.length) * 1000;
       rows.push({
         quality: q,
@@ -258,7 +226,7 @@ async function flushedStreams(native: BrotliBackend, wasm: BrotliBackend): Promi
         packed.set(p, off);
         off += p.length;
       }
-      const best = await compare(
+      const best = await bestOfRounds(
         [
           ["native", () => native.decompress(packed, 64 << 20)],
           ["wasm", () => wasm.decompress(packed, 64 << 20)],
@@ -353,7 +321,7 @@ async function wasmProfile(native: BrotliBackend, wasm: BrotliBackend): Promise<
     for (const sc of SIZE_CLASSES) {
       const input = jsonCorpus(77, sc.bytes);
       parts.copyIn = parts.encoder = parts.copyOut = Infinity;
-      const best = await compare(
+      const best = await bestOfRounds(
         [
           ["native", () => native.compress(input, opts)],
           ["wasm", () => wasm.compress(input, opts)],
@@ -448,7 +416,7 @@ async function main() {
       "auto (async compress/decompress)|d",
       () => decompress(p, { maxOutputSize: 1 << 20 }),
     ]);
-    const best = await compare(cases, 40, 5);
+    const best = await bestOfRounds(cases, 40, 5);
     for (
       const backend of [
         "native",

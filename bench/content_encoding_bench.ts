@@ -21,41 +21,13 @@ import { Effect, Stream } from "effect";
 import * as zlib from "node:zlib";
 import { decodeBody, withContentEncoding } from "../net/content_encoding.ts";
 import type { ServerRequest } from "../net/server.ts";
+import { bestOfRounds } from "./_best_of_rounds.ts";
 import { jsonCorpus, textCorpus } from "./brotli_corpus.ts";
 
 const SIZE = 1 << 20;
 const CHUNK = 16 * 1024;
 const BROTLI_QUALITY = 4; // withContentEncoding's default
 const GZIP_LEVEL = 5; // withContentEncoding's default
-
-/** Runs `f` for at least `minMs` (and twice); returns ms per call. */
-async function once(f: () => unknown, minMs: number): Promise<number> {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < minMs || n < 2) {
-    const x = f();
-    if (x instanceof Promise) await x;
-    n++;
-    t = performance.now();
-  }
-  return (t - t0) / n;
-}
-
-/** Interleaved rounds, best round kept (the least disturbed on a shared machine). */
-async function compare(
-  cases: ReadonlyArray<readonly [string, () => unknown]>,
-  minMs = 60,
-  rounds = 7,
-): Promise<Map<string, number>> {
-  const best = new Map<string, number>();
-  for (let r = 0; r < rounds; r++) {
-    for (const [label, f] of cases) {
-      best.set(label, Math.min(best.get(label) ?? Infinity, await once(f, minMs)));
-    }
-  }
-  return best;
-}
 
 /** A request as the server hands it to handlers; only what the coding layer reads is real. */
 function requestAccepting(acceptEncoding: string): ServerRequest {
@@ -125,12 +97,17 @@ async function main() {
       // The decoded bytes must be the body itself.
       const check = peerDecode[coding](ours);
       if (check.length !== body.bytes.length) throw new Error("round trip failed");
-      const best = await compare([
-        ["serve", serve],
-        ["peer", () => peer[coding](body.bytes)],
-        ["decode", decode],
-        ["peerDecode", () => peerDecode[coding](theirs)],
-      ]);
+      const best = await bestOfRounds(
+        [
+          ["serve", serve],
+          ["peer", () => peer[coding](body.bytes)],
+          ["decode", decode],
+          ["peerDecode", () => peerDecode[coding](theirs)],
+        ],
+        60,
+        7,
+        2,
+      );
       const s = best.get("serve")!, p = best.get("peer")!;
       const d = best.get("decode")!, pd = best.get("peerDecode")!;
       serverRows.push(
