@@ -347,3 +347,41 @@ export async function runInterleaved(o: {
   }
   return { rate, cpuUs };
 }
+
+/**
+ * Prints what {@link runInterleaved} measured: a markdown table (median rate, every run, median
+ * server CPU per unit), the throughput ratios and the units per server CPU second as ratios
+ * (above 1x: cheaper than the last server, grpc-js).
+ *
+ * @param title The heading line.
+ * @param runs The measurements.
+ * @param unit What a unit is ("call", "message").
+ * @param payloadBytes When given, a column of payload MB/s (units × bytes).
+ */
+export function reportInterleaved(
+  title: string,
+  runs: InterleavedRuns,
+  unit: string,
+  payloadBytes?: number,
+): void {
+  const mb = payloadBytes !== undefined;
+  console.log(`\n${title}\n`);
+  console.log(
+    `| server | ${unit}s/s (median) |${mb ? " MB/s payload |" : ""} all runs | ` +
+      `server CPU us/${unit} (median) |`,
+  );
+  console.log(`|---|---|${mb ? "---|" : ""}---|---|`);
+  for (const [name, xs] of runs.rate) {
+    const m = median(xs);
+    console.log(
+      `| ${name} | ${m.toFixed(0)} |${mb ? ` ${(m * payloadBytes / 1e6).toFixed(1)} |` : ""} ${
+        xs.map((x) => x.toFixed(0)).join(", ")
+      } | ${median(runs.cpuUs.get(name)!).toFixed(2)} |`,
+    );
+  }
+  console.log(`\nThroughput: ${ratios(runs.rate)}`);
+  const perCpuSecond = new Map([...runs.cpuUs].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
+  console.log(
+    `${unit[0].toUpperCase()}${unit.slice(1)}s per server CPU second: ${ratios(perCpuSecond)}`,
+  );
+}

@@ -26,9 +26,8 @@ import {
   benchServers,
   CA,
   grpcFrame,
-  median,
   numberOption,
-  ratios,
+  reportInterleaved,
   runInterleaved,
   streamingRequest,
   timeoutHeaders,
@@ -94,7 +93,7 @@ async function checkAnswer(port: number): Promise<void> {
   })));
 }
 
-const { rate: results, cpuUs: cpu } = await runInterleaved({
+const runs = await runInterleaved({
   servers: benchServers(TLS),
   reps: REPS,
   body: callBody(),
@@ -108,19 +107,8 @@ const { rate: results, cpuUs: cpu } = await runInterleaved({
 const what = BIDI
   ? `Bidi streaming (FullDuplexCall, ${MESSAGES} requests each asking for one ${SIZE}-byte response)`
   : `Client streaming (StreamingInputCall, ${MESSAGES} x ${SIZE}-byte requests per call)`;
-console.log(
-  `\n${what}, ${TLS ? "TLS" : "h2c"}, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, ` +
-    `median of ${REPS}\n`,
+reportInterleaved(
+  `${what}, ${TLS ? "TLS" : "h2c"}, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}`,
+  runs,
+  "call",
 );
-console.log("| server | calls/s (median) | all runs | server CPU us/call (median) |");
-console.log("|---|---|---|---|");
-for (const [name, xs] of results) {
-  console.log(
-    `| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} | ${
-      median(cpu.get(name)!).toFixed(1)
-    } |`,
-  );
-}
-console.log(`\nThroughput: ${ratios(results)}`);
-const perCpuSecond = new Map([...cpu].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
-console.log(`Calls per server CPU second: ${ratios(perCpuSecond)}`);

@@ -20,9 +20,8 @@ import {
   benchServers,
   CA,
   grpcFrame,
-  median,
   numberOption,
-  ratios,
+  reportInterleaved,
   runInterleaved,
   streamingRequest,
   timeoutHeaders,
@@ -52,7 +51,7 @@ async function checkAnswer(port: number): Promise<void> {
   }
 }
 
-const { rate: results, cpuUs: cpu } = await runInterleaved({
+const runs = await runInterleaved({
   servers: benchServers(TLS),
   reps: REPS,
   body: grpcFrame(streamingRequest(MESSAGES, SIZE)),
@@ -64,24 +63,12 @@ const { rate: results, cpuUs: cpu } = await runInterleaved({
   unit: "message",
 });
 
-console.log(
-  `\nServer streaming (StreamingOutputCall, ${MESSAGES} x ${SIZE}-byte responses per call), ` +
+reportInterleaved(
+  `Server streaming (StreamingOutputCall, ${MESSAGES} x ${SIZE}-byte responses per call), ` +
     `${TLS ? "TLS" : "h2c"}${
       Deno.args.includes("--timeout") ? ", grpc-timeout 10S" : ""
-    }, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}\n`,
+    }, h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}`,
+  runs,
+  "message",
+  SIZE,
 );
-console.log(
-  "| server | messages/s (median) | MB/s payload | all runs | server CPU us/message (median) |",
-);
-console.log("|---|---|---|---|---|");
-for (const [name, xs] of results) {
-  const m = median(xs);
-  console.log(
-    `| ${name} | ${m.toFixed(0)} | ${(m * SIZE / 1e6).toFixed(1)} | ${
-      xs.map((x) => x.toFixed(0)).join(", ")
-    } | ${median(cpu.get(name)!).toFixed(2)} |`,
-  );
-}
-console.log(`\nThroughput: ${ratios(results)}`);
-const perCpuSecond = new Map([...cpu].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
-console.log(`Messages per server CPU second: ${ratios(perCpuSecond)}`);

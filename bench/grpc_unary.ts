@@ -25,9 +25,8 @@ import {
   benchServers,
   CA,
   grpcFrame,
-  median,
   numberOption,
-  ratios,
+  reportInterleaved,
   runInterleaved,
   simpleRequest,
 } from "./grpc_bench_support.ts";
@@ -54,7 +53,7 @@ async function checkAnswer(port: number): Promise<void> {
 }
 
 // SimpleRequest{response_size: 100, payload: {body: 100 zero bytes}} in one gRPC frame.
-const { rate: results, cpuUs: cpu } = await runInterleaved({
+const runs = await runInterleaved({
   servers: benchServers(TLS),
   reps: REPS,
   body: grpcFrame(simpleRequest(100)),
@@ -65,20 +64,9 @@ const { rate: results, cpuUs: cpu } = await runInterleaved({
   unit: "call",
 });
 
-console.log(
-  `\nUnary gRPC (UnaryCall, 100-byte request and response), ${TLS ? "TLS" : "h2c"}, ` +
-    `h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}\n`,
+reportInterleaved(
+  `Unary gRPC (UnaryCall, 100-byte request and response), ${TLS ? "TLS" : "h2c"}, ` +
+    `h2load -n ${N} -c ${CLIENTS} -m ${STREAMS}, median of ${REPS}`,
+  runs,
+  "call",
 );
-console.log("| server | req/s (median) | all runs | server CPU us/call (median) |");
-console.log("|---|---|---|---|");
-for (const [name, xs] of results) {
-  console.log(
-    `| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} | ${
-      median(cpu.get(name)!).toFixed(1)
-    } |`,
-  );
-}
-console.log(`\nThroughput: ${ratios(results)}`);
-// CPU per call inverted, so above 1x means cheaper than grpc-js.
-const perCpuSecond = new Map([...cpu].map(([n, xs]) => [n, xs.map((x) => 1e6 / x)]));
-console.log(`Calls per server CPU second: ${ratios(perCpuSecond)}`);
