@@ -286,13 +286,7 @@ function isImmutable(fields: readonly HeaderField[]): boolean {
     const slot = Object.getOwnPropertyDescriptor(fields, i);
     if (slot === undefined || !("value" in slot)) return false;
     const f = slot.value as HeaderField;
-    if (typeof f !== "object" || f === null || !Object.isFrozen(f)) return false;
-    const name = Object.getOwnPropertyDescriptor(f, "name");
-    const value = Object.getOwnPropertyDescriptor(f, "value");
-    if (name === undefined || !("value" in name) || typeof name.value !== "string") return false;
-    if (value === undefined || !("value" in value) || typeof value.value !== "string") {
-      return false;
-    }
+    if (typeof f !== "object" || f === null || !isFrozenData(f)) return false;
   }
   return true;
 }
